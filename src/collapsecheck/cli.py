@@ -1,0 +1,130 @@
+"""The ``collapsecheck`` command line (click). Parsing and dispatch only: no logic lives here.
+
+Exit codes of ``verify MODEL``: 0 holds, 10 violated, 11 deadlock, 12 vacuous (a witness never reached),
+13 inconclusive (a limit was hit or a solver gave up), 2 usage or model error. ``verify`` without a model
+runs the manifest gate: 0 every entry matched, 1 some entry did not, 2 a model or the manifest is invalid.
+70 is an internal error of collapsecheck itself.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+import click
+
+from collapsecheck import __version__
+from collapsecheck.errors import CollapsecheckError, InternalError
+from collapsecheck.result import EXIT_MISMATCH, EXIT_USAGE
+
+EXIT_INTERNAL = 70
+
+
+def _guard(fn: Callable[[], int]) -> None:
+    """Run a command body; errors become one paragraph on stderr and an exit code, never a traceback."""
+    try:
+        code = fn()
+    except InternalError as e:
+        click.echo(f"internal error: {e}", err=True)
+        sys.exit(EXIT_INTERNAL)
+    except CollapsecheckError as e:
+        click.echo(f"error: {e}", err=True)
+        sys.exit(EXIT_USAGE)
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        sys.exit(130)
+    except Exception as e:  # noqa: BLE001
+        if os.environ.get("COLLAPSECHECK_DEBUG"):
+            raise
+        click.echo(f"internal error: {type(e).__name__}: {e} (set COLLAPSECHECK_DEBUG=1 for a traceback; "
+                   "please report it)", err=True)
+        sys.exit(EXIT_INTERNAL)
+    sys.exit(code)
+
+
+def _params(pairs: tuple[str, ...]) -> dict[str, str]:
+    from collapsecheck.errors import UsageError
+
+    out: dict[str, str] = {}
+    for p in pairs:
+        if "=" not in p:
+            raise UsageError(f"-p expects key=value, got {p!r}")
+        k, v = p.split("=", 1)
+        out[k.strip()] = v
+    return out
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="collapsecheck")
+def main() -> None:
+    """Model checker for the Linux kernel's huge-page collapse concurrency (khugepaged, MADV_COLLAPSE).
+
+    \b
+    Exit codes of `verify MODEL`: 0 holds, 10 violated, 11 deadlock, 12 vacuous,
+    13 inconclusive, 2 usage or model error.
+    `verify` with no MODEL runs every entry of models/manifest.toml: 0 all match, 1 mismatch, 2 error.
+    """
+
+
+@main.command()
+@click.argument("model", required=False)
+@click.option("-p", "--param", "params", multiple=True, metavar="KEY=VALUE", help="Model build parameter.")
+@click.option("--engine", "engine_names", multiple=True, help="Engine(s): explicit, bmc, kind, pdr, all.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--max-states", type=click.IntRange(1), default=5_000_000, show_default=True,
+              help="Stop (inconclusive) after this many distinct states.")
+@click.option("--timeout", type=click.FloatRange(0, min_open=True), default=600.0, show_default=True,
+              help="Seconds per check before giving up (inconclusive).")
+@click.option("--depth", type=click.IntRange(1), default=40, show_default=True, help="Bound for bmc/kind.")
+@click.option("--manifest", "manifest_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Manifest for the gate (default: models/manifest.toml).")
+@click.option("--only", multiple=True, help="Gate: run only these models.")
+@click.option("--skip", multiple=True, help="Gate: skip these models.")
+@click.option("--budget", type=click.Choice(["fast", "all"]), default="all", show_default=True)
+@click.option("--update", is_flag=True, help="Gate: rewrite the states/trace_len pins in the manifest.")
+@click.option("--reports", "reports_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Gate: where to write reports (default: reports/ beside models/).")
+@click.option("--no-reports", is_flag=True, help="Gate: do not write reports/.")
+@click.option("--progress/--no-progress", default=True, help="Progress on stderr when it is a terminal.")
+def verify(model: str | None, params: tuple[str, ...], engine_names: tuple[str, ...], fmt: str, max_states: int,
+           timeout: float, depth: int, manifest_path: Path | None, only: tuple[str, ...], skip: tuple[str, ...],
+           budget: str, update: bool, reports_dir: Path | None, no_reports: bool, progress: bool) -> None:
+    """Check MODEL, or with no MODEL run every manifest entry (the CI gate)."""
+    from collapsecheck import commands
+
+    opts = dict(engines=list(engine_names), fmt=fmt, max_states=max_states, timeout=timeout, depth=depth,
+                progress=progress)
+    if model is None:
+        _guard(lambda: commands.gate(manifest_path, only, skip, budget, update, reports_dir, no_reports, **opts))
+    else:
+        _guard(lambda: commands.verify_one(model, _params(params), **opts))
+
+
+@main.command()
+@click.argument("model")
+@click.option("-p", "--param", "params", multiple=True, metavar="KEY=VALUE")
+@click.option("--json", "as_json", is_flag=True, help="Dump the frozen model as JSON.")
+def show(model: str, params: tuple[str, ...], as_json: bool) -> None:
+    """Print MODEL: its variables, threads, steps and properties."""
+    from collapsecheck import commands
+
+    _guard(lambda: commands.show(model, _params(params), as_json))
+
+
+@main.command(name="list")
+def list_() -> None:
+    """List the models and their manifest entries."""
+    from collapsecheck import commands
+
+    _guard(commands.list_models)
+
+
+def _echo_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, sort_keys=False))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,128 @@
+"""Implementations of the CLI commands: orchestrate loader, engines, verify and reporters, print, and
+return the exit code. ``cli.py`` only parses arguments and calls these. Nothing here decides verdicts.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Iterable
+
+import click
+
+from collapsecheck import engines, loader, manifest, verify
+from collapsecheck.engines import CheckConfig
+from collapsecheck.errors import UsageError, relpath
+from collapsecheck.model.describe import model_json, model_text
+from collapsecheck.report.text import format_result, gate_line
+from collapsecheck.result import EXIT_MISMATCH, EXIT_USAGE, Verdict
+
+
+def _engine_list(names: list[str], default: list[str]) -> list[str]:
+    out: list[str] = []
+    for n in names or default:
+        for part in n.split(","):
+            part = part.strip()
+            if part == "all":
+                out += [e for e in engines.available() if e not in out]
+            elif part and part not in out:
+                if part not in engines.available():
+                    raise UsageError(f"unknown engine {part!r}; engines: {', '.join(engines.available())}, all")
+                out.append(part)
+    return out
+
+
+def _config(max_states: int, timeout: float, depth: int, progress: bool) -> CheckConfig:
+    return CheckConfig(max_states=max_states, timeout=timeout, depth=depth, progress=progress)
+
+
+def verify_one(spec: str, params: dict[str, str], *, engines: list[str], fmt: str, max_states: int,
+               timeout: float, depth: int, progress: bool) -> int:
+    names = _engine_list(engines, ["explicit"])
+    path = loader.resolve(spec)
+    model = loader.build(path, params)
+    cfg = _config(max_states, timeout, depth, progress and fmt == "text")
+    results = {n: verify.check_model(model, n, cfg) for n in names}
+    problems = verify.disagreements(results)
+    if fmt == "json":
+        click.echo(json.dumps({"results": [r.to_json() for r in results.values()], "problems": problems},
+                              indent=2))
+    else:
+        for r in results.values():
+            click.echo(format_result(model, r))
+        for p in problems:
+            click.echo(f"MISMATCH: {p}")
+    if problems:
+        return EXIT_MISMATCH
+    return next(iter(results.values())).verdict.exit_code
+
+
+def gate(manifest_path: Path | None, only: Iterable[str], skip: Iterable[str], budget: str, update: bool,
+         reports_dir: Path | None, no_reports: bool, *, engines: list[str], fmt: str, max_states: int,
+         timeout: float, depth: int, progress: bool) -> int:
+    mpath = manifest_path or loader.find_models_dir() / "manifest.toml"
+    if not mpath.is_file():
+        raise UsageError(f"no manifest at {relpath(str(mpath))}; run from the project root or pass --manifest")
+    override = _engine_list(engines, []) or None
+    cfg = _config(max_states, timeout, depth, progress and fmt == "text")
+    echo = (lambda row: click.echo(gate_line(row))) if fmt == "text" else None
+    rows, general = verify.run_gate(mpath, cfg, only=only, skip=skip, budget=budget, engine_override=override,
+                                    on_row=echo)
+    if update:
+        edits = manifest.update_pins(mpath, verify.pins_of(rows))
+        click.echo(f"updated {edits} pin(s) in {relpath(str(mpath))}", err=True)
+    if not no_reports:
+        from collapsecheck.report import write_reports
+
+        write_reports(rows, reports_dir or mpath.parent.parent / "reports")
+    failed = [r for r in rows if not r.ok]
+    errors = [r for r in rows if r.error]
+    if fmt == "json":
+        out = []
+        for row in rows:
+            for r in row.results.values():
+                d = r.to_json(str(row.entry.expect))
+                d["status"] = row.status
+                d["problems"] = row.problems
+                out.append(d)
+            if row.error:
+                out.append({"model": row.entry.model, "params": row.entry.params, "status": "ERROR",
+                            "error": row.error, "expected": str(row.entry.expect)})
+        click.echo(json.dumps({"results": out, "problems": general}, indent=2))
+    else:
+        for g in general:
+            click.echo(f"FAIL  {g}")
+        total = sum(r.seconds for r in rows)
+        click.echo(f"\n{len(rows) - len(failed)}/{len(rows)} manifest entries as expected"
+                   + (f", {len(errors)} error(s)" if errors else "") + f" ({total:.1f} s)")
+    if errors:
+        return EXIT_USAGE
+    return EXIT_MISMATCH if failed or general else 0
+
+
+def show(spec: str, params: dict[str, str], as_json: bool) -> int:
+    model = loader.build(loader.resolve(spec), params)
+    if as_json:
+        click.echo(json.dumps(model_json(model), indent=2))
+    else:
+        click.echo(model_text(model))
+    return 0
+
+
+def list_models() -> int:
+    d = loader.find_models_dir()
+    mpath = d / "manifest.toml"
+    entries = manifest.load(mpath) if mpath.is_file() else []
+    for p in sorted(d.glob("*.py")):
+        if p.stem.startswith("_"):
+            continue
+        mine = [e for e in entries if e.model == p.stem]
+        click.echo(f"{p.stem}  ({len(mine)} manifest entr{'y' if len(mine) == 1 else 'ies'})")
+        for e in mine:
+            exp = str(e.expect) + (f"({e.property})" if e.property else "")
+            click.echo(f"    {e.param_text or '(defaults)':<40} expect {exp}")
+    return 0
+
+
+_ = (sys, Verdict)

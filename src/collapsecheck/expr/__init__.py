@@ -1,0 +1,1 @@
+"""The expression language: sorts, node classes, the reference interpreter and the printer."""

@@ -1,0 +1,17 @@
+"""A thread that retries a lookup forever while another holds a lock: a non-progress cycle toy."""
+from collapsecheck.dsl import BOOL, case, kernel, otherwise
+
+
+def build(m, *, fixed: bool = False) -> None:
+    done = m.var("done", BOOL, init=False)
+    lock = kernel.SpinLock(m, "lock")
+    a = m.thread("holder")
+    a.step("spin_lock", lock.lock(a))
+    if fixed:
+        a.step("spin_unlock", lock.unlock(a))
+    r = m.thread("retrier")
+    r.branch("trylock", case(lock.lock(r), goto="work"), otherwise(goto="trylock", label="busy: retry"))
+    r.step("work", lock.unlock(r), do={done: True})
+    m.allow_deadlock()
+    m.progress("retrier_makes_progress", r.at("work", "END"))
+    m.sometimes("work_done", done)
