@@ -1,0 +1,34 @@
+"""Shared fixtures: paths to the repository's models and toys, and a helper to build a model from text."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from collapsecheck import loader
+
+ROOT = Path(__file__).resolve().parent.parent
+MODELS = ROOT / "models"
+TOYS = Path(__file__).resolve().parent / "toys"
+
+
+@pytest.fixture
+def write_model(tmp_path: Path):
+    """Write a model file (dedented text) and return its path."""
+
+    def _write(text: str, name: str = "m.py") -> Path:
+        p = tmp_path / name
+        p.write_text(textwrap.dedent(text).lstrip("\n"))
+        return p
+
+    return _write
+
+
+def build_toy(name: str, **params):
+    return loader.build(TOYS / f"{name}.py", params)
+
+
+def build_model(name: str, **params):
+    return loader.build(MODELS / f"{name}.py", params)
