@@ -122,6 +122,20 @@ def list_() -> None:
     _guard(commands.list_models)
 
 
+@main.command(name="lint-trace")
+@click.argument("header")
+@click.option("--enum", "enum_source", metavar="SOURCE", help="C file with the enum the EM()/EMe() list mirrors.")
+@click.option("--callsite", "callsites", multiple=True, metavar="SOURCE", help="C file calling trace_<event>().")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def lint_trace(header: str, enum_source: str | None, callsites: tuple[str, ...], fmt: str) -> None:
+    """Check a kernel trace header's events (TP_PROTO/TP_ARGS, fields, TP_printk, SCAN_STATUS lists).
+
+    Exit 0 clean (warnings allowed), 1 findings of severity error, 2 unreadable or unparseable input."""
+    from collapsecheck import tracelint
+
+    _guard(lambda: tracelint.main(header, enum_source, callsites, fmt))
+
+
 def _echo_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, sort_keys=False))
 

@@ -57,7 +57,8 @@ def find_enums(lexed: Lexed) -> list[CEnum]:
             k += 1
         body = toks[j + 1 : k]
         name = f"enum {tag}" if tag else f"enum at line {toks[i].line}"
-        if tag is None and k + 1 < len(toks) and toks[k + 1].kind == IDENT and i > 0 and toks[i - 1].is_ident("typedef"):
+        typedef = i > 0 and toks[i - 1].is_ident("typedef")
+        if tag is None and typedef and k + 1 < len(toks) and toks[k + 1].kind == IDENT:
             name = toks[k + 1].text  # typedef enum { ... } name_t;
         known: dict[str, int] = {}
         members: list[Member] = []

@@ -23,8 +23,8 @@ from collapsecheck.tracelint.lexer import IDENT, Lexed
 from collapsecheck.tracelint.report import ERROR, WARNING, Finding
 
 RULE = "T4"
-# trace_<name>_rcuidle (before 6.4) and trace_<name>_tp (DECLARE_TRACE since 6.15) call the same
-# tracepoint with the same prototype.
+# trace_<name>_rcuidle (older kernels) and trace_<name>_tp (what newer kernels' DECLARE_TRACE
+# defines) call the same tracepoint with the same prototype.
 _SUFFIXES = ("", "_rcuidle", "_tp")
 
 
@@ -94,7 +94,9 @@ def _check_call(ev: Event, call: Invocation, path: str) -> list[Finding]:
         for i, n in misplaced:
             src, slot = ev.proto[pnames.index(n)], ev.proto[i]
             if slot.ctype.kind == "bool" and src.ctype.kind != "bool":
-                slot_notes.append(f"'{n}' ({describe(src.ctype)}) lands in the bool '{slot.name}' and becomes 0/1")
+                slot_notes.append(
+                    f"'{n}' ({describe(src.ctype)}) lands in the bool '{slot.name}' and becomes 0/1"
+                )
         note = "; " + "; ".join(slot_notes) if slot_notes else ""
         findings.append(
             Finding(
@@ -113,12 +115,17 @@ def _check_call(ev: Event, call: Invocation, path: str) -> list[Finding]:
             continue
         root, _ = chain
         if param.ctype.is_string:
+            fix = (
+                f"the event already receives '{root}', so derive the string from it"
+                if root in passed_whole
+                else f"pass '{root}' to the tracepoint and dereference it"
+            )
             findings.append(
                 Finding(
                     path, arg.line, RULE,
                     f"{fn}() argument {i + 1} '{arg.text}' dereferences '{root}' at the call site "
-                    f"to fill '{param.text}', even when the event is disabled; pass '{root}' to the "
-                    "tracepoint and dereference it in TP_fast_assign (__string()/__assign_str())",
+                    f"to fill '{param.text}', even when the event is disabled; {fix} in "
+                    "TP_fast_assign (__string()/__assign_str())",
                     ERROR, ev.name,
                 )
             )

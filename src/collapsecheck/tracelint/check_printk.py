@@ -24,8 +24,9 @@ from collapsecheck.tracelint.report import ERROR, Finding
 
 RULE = "T3"
 
-_CHAR = CType("char", "int", "char", 8, None)
-STRING = CType("const char *", "pointer", bits=64, target=CType("const char", "int", "char", 8, None, const=True))
+STRING = CType(
+    "const char *", "pointer", bits=64, target=CType("const char", "int", "char", 8, None, const=True)
+)
 _VOID_PTR = CType("void *", "pointer", bits=64, target=CType("void", "void", "void"))
 _INT = CType("int", "int", "int", 32, True)
 _UINT = CType("unsigned int", "int", "unsigned int", 32, False)
@@ -133,11 +134,11 @@ def _count_mismatch(
     n_conv = len(slots)
     if n_conv > len(args):
         first, _ = slots[len(args)]
-        detail = f"'{first.text}' and any later conversion have no argument"
+        detail = f"conversion {len(args) + 1} '{first.text}' has no argument"
         line = first.line
     else:
         extra = args[n_conv]
-        detail = f"argument '{extra.text}' and any later one are never printed"
+        detail = f"argument {n_conv + 1} '{extra.text}' is never printed"
         line = extra.line
     return Finding(
         ev.path,
@@ -157,7 +158,8 @@ def _classify_arg(ctx: _Context, arg: Arg) -> tuple[CType | None, str, str | Non
     if node is None:
         # pycparser cannot read e.g. __print_flags(x, "|", {1, "a"}); its name still tells.
         toks = arg.tokens
-        if len(toks) >= 2 and toks[0].kind == IDENT and toks[0].text in STRING_HELPERS and toks[1].is_punct("("):
+        head = toks[0] if toks else None
+        if head is not None and head.kind == IDENT and head.text in STRING_HELPERS and len(toks) > 1:
             return STRING, f"'{text}'", None
         return None, text, None
     t, name = _type_of(ctx, node, arg.line)
@@ -321,14 +323,20 @@ def fit(conv: Conversion, t: CType, desc: str, name: str | None) -> str | None:
     if c == "s":
         if t.is_string:
             return None
-        hint = "print it with %p" if t.kind in ("pointer", "array") else (
-            f"print it with {_integer_spec(t, is_address(name, t))}" if t.is_integer else "pass a string"
-        )
+        if t.kind in ("pointer", "array"):
+            hint = "print it with %p"
+        elif t.is_integer:
+            hint = f"print it with {_integer_spec(t, is_address(name, t))}"
+        else:
+            hint = "pass a string"
         return f"{head}, but %s needs a C string; {hint}"
     if c == "p":
         if t.kind in ("pointer", "array"):
             return None
-        hint = f"cast it to (void *) or print it with {_integer_spec(t, is_address(name, t))}" if t.is_integer else "pass a pointer"
+        if t.is_integer:
+            hint = f"cast it to (void *) or print it with {_integer_spec(t, is_address(name, t))}"
+        else:
+            hint = "pass a pointer"
         return f"{head}, but %p needs a pointer; {hint}"
     if c not in "diouxXc":
         return None

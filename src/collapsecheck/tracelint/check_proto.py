@@ -34,6 +34,10 @@ def check(events: Sequence[Event]) -> list[Finding]:
     return findings
 
 
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
 def _window(items: Sequence[str], lo: int, hi: int) -> str:
     """'..., a, b, ...': the items from lo to hi, with ellipses for what is cut off."""
     shown = list(items[lo : hi + 1])
@@ -95,8 +99,9 @@ def _proto_vs_args(ev: Event) -> list[Finding]:
             ev.path,
             line,
             RULE,
-            f"{label}: TP_ARGS({', '.join(anames)}) has {len(anames)} names but TP_PROTO declares "
-            f"{len(pnames)} parameters ({', '.join(pnames)}): {'; '.join(parts)}; TP_ARGS must "
+            f"{label}: TP_ARGS({', '.join(anames)}) has {_count(len(anames), 'name')} but TP_PROTO "
+            f"declares {_count(len(pnames), 'parameter')} ({', '.join(pnames)}): {'; '.join(parts)}; "
+            "TP_ARGS must "
             "repeat the TP_PROTO names in the same order",
             ERROR,
             ev.name,

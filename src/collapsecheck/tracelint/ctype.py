@@ -180,9 +180,9 @@ def from_ast(node: c_ast.Node) -> CType:
 
 
 def describe(t: CType) -> str:
-    """The spelling, plus what it resolves to when a typedef hides it: 'pgoff_t (unsigned long)'."""
+    """The spelling, plus what a typedef hides, as GCC does: 'pgoff_t {aka unsigned long}'."""
     if t.kind == "int" and t.base and t.base != t.spelling.replace("const ", ""):
-        return f"{t.spelling} ({t.base})"
+        return f"{t.spelling} {{aka {t.base}}}"  # as GCC prints a typedef
     return t.spelling
 
 

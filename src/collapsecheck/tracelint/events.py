@@ -154,10 +154,8 @@ class Write:
 
 @dataclass(frozen=True, slots=True)
 class Printk:
-    line: int
     # The format as (literal body, line) pieces; None when it is built from macros.
     segments: tuple[tuple[str, int], ...] | None
-    format_text: str
     args: tuple[Arg, ...]
 
 
@@ -176,16 +174,11 @@ class Event:
     fields_complete: bool  # False if TP_STRUCT__entry holds something the linter cannot read
     writes: tuple[Write, ...]
     writes_opaque: bool  # __entry is handed whole to a function: writes cannot be tracked
-    assign_line: int
     printk: Printk | None
 
     @property
     def is_class(self) -> bool:
         return self.macro in CLASS_MACROS
-
-    @property
-    def label(self) -> str:
-        return f"{self.macro}({self.name})"
 
     def field(self, name: str) -> Field | None:
         for f in self.fields or ():
@@ -258,7 +251,9 @@ def _ident_arg(inv: Invocation, index: int, what: str, path: str) -> str:
     name = arg.single_ident()
     if name is None:
         raise LintInputError(
-            path, arg.line, f"the {what} of {inv.name}(...) must be an identifier, not '{_short(arg.text)}'"
+            path,
+            arg.line,
+            f"the {what} of {inv.name}(...) must be an identifier, not '{_short(arg.text)}'",
         )
     return name
 
@@ -290,10 +285,8 @@ def _build_event(inv: Invocation, path: str) -> Event:
 
     writes: tuple[Write, ...] = ()
     opaque = False
-    assign_line = inv.line
     assign = _part(inv, "assign", path)
     if assign is not None:
-        assign_line = inv.args[shape.index("assign")].line
         writes, opaque = _scan_writes(assign, path)
 
     printk = None
@@ -315,7 +308,6 @@ def _build_event(inv: Invocation, path: str) -> Event:
         fields_complete=complete,
         writes=writes,
         writes_opaque=opaque,
-        assign_line=assign_line,
         printk=printk,
     )
 
@@ -384,14 +376,16 @@ def _field(inv: Invocation, path: str, label: str) -> Field:
         raise LintInputError(
             path,
             inv.line,
-            f"{inv.name}({', '.join(roles)}) in TP_STRUCT__entry of {label} has {len(inv.args)} "
-            f"arguments instead of {len(roles)}",
+            f"{inv.name}({', '.join(roles)}) in TP_STRUCT__entry of {label} has "
+            f"{len(inv.args)} argument{'' if len(inv.args) == 1 else 's'} instead of {len(roles)}",
         )
     name_arg = inv.args[roles.index("name")]
     name = name_arg.single_ident()
     if name is None:
         raise LintInputError(
-            path, name_arg.line, f"{inv.name}(...) in {label}: field name '{name_arg.text}' is not an identifier"
+            path,
+            name_arg.line,
+            f"{inv.name}(...) in {label}: field name '{name_arg.text}' is not an identifier",
         )
     ctype: CType | None = None
     if "type" in roles:
@@ -463,7 +457,8 @@ def _scan_writes(tokens: Sequence[Token], path: str) -> tuple[tuple[Write, ...],
             m = j
             while m < n and (tokens[m].is_punct("[") or tokens[m].is_punct(".")):
                 m = _skip_group(tokens, m) if tokens[m].is_punct("[") else m + 2
-            if m < n and tokens[m].kind == PUNCT and (tokens[m].text == "=" or tokens[m].text in _COMPOUND_ASSIGN):
+            assigned = m < n and tokens[m].kind == PUNCT
+            if assigned and (tokens[m].text == "=" or tokens[m].text in _COMPOUND_ASSIGN):
                 writes.append(Write(name, tok.line, "element" if nxt.is_punct("[") else "member"))
         elif (
             prev is not None
@@ -505,7 +500,7 @@ def _parse_printk(tokens: Sequence[Token], line: int, path: str, label: str) -> 
     segments: tuple[tuple[str, int], ...] | None = None
     if all(t.kind == STRING for t in fmt):
         segments = tuple((_literal_body(t), t.line) for t in fmt)
-    return Printk(fmt[0].line, segments, join_tokens(fmt), tuple(args))
+    return Printk(segments, tuple(args))
 
 
 def _em_lists(lexed: Lexed, path: str) -> list[EmList]:
@@ -522,8 +517,8 @@ def _em_lists(lexed: Lexed, path: str) -> list[EmList]:
                 raise LintInputError(
                     path,
                     inv.line,
-                    f"{inv.name}(code, \"string\") in the {name} list has {len(inv.args)} "
-                    "arguments instead of 2",
+                    f"{inv.name}(code, \"string\") in the {name} list has "
+                    f"{len(inv.args)} argument{'' if len(inv.args) == 1 else 's'} instead of 2",
                 )
             entries.append(EmEntry(inv.name, inv.args[0].text, inv.args[1].text, inv.line))
         if entries:

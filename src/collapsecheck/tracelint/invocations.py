@@ -49,9 +49,21 @@ def parse_call(tokens: Sequence[Token], i: int, path: str) -> Invocation:
     args: list[Arg] = []
     current: list[Token] = []
     current_line = open_tok.line
+    # A TP_xxx(...) part nested inside another bracket of the same macro shows where a ')' went
+    # missing: valid event macros only have them at the top level of their arguments.
+    misplaced: tuple[Token, Token] | None = None
     j = i + 2
     while j < len(tokens):
         tok = tokens[j]
+        if (
+            misplaced is None
+            and len(stack) >= 2
+            and tok.kind == IDENT
+            and tok.text.startswith("TP_")
+            and j + 1 < len(tokens)
+            and tokens[j + 1].is_punct("(")
+        ):
+            misplaced = (tok, stack[-1])
         if tok.kind == PUNCT and tok.text in _OPEN:
             stack.append(tok)
         elif tok.kind == PUNCT and tok.text in _CLOSE:
@@ -77,6 +89,15 @@ def parse_call(tokens: Sequence[Token], i: int, path: str) -> Invocation:
             continue
         current.append(tok)
         j += 1
+    if misplaced is not None:
+        part, opener = misplaced
+        raise LintInputError(
+            path,
+            opener.line,
+            f"{name_tok.text}(...) opened at line {name_tok.line} is never closed: {part.text}(...) "
+            f"on line {part.line} sits inside the '{opener.text}' opened on line {opener.line}, "
+            f"which probably lacks its closing bracket",
+        )
     raise LintInputError(
         path,
         name_tok.line,

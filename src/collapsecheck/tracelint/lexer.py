@@ -201,6 +201,14 @@ def tokenize(text: str, path: str) -> Lexed:
                 i = n if end < 0 else end
             continue
         at_line_start = False
+        if directive is None and conds.skipping and c in "\"'":
+            # Like GCC, tolerate a stray quote in a skipped block ("#if 0 ... don't ... #endif").
+            try:
+                _, i = _scan_literal(s, i, line, path)
+            except LintInputError:
+                end = s.find("\n", i)
+                i = n if end < 0 else end
+            continue
         tok, i = _scan_token(s, i, line, path)
         if directive is not None:
             directive[2].append(tok)
