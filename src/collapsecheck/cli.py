@@ -73,7 +73,12 @@ def main() -> None:
 @click.argument("model", required=False)
 @click.option("-p", "--param", "params", multiple=True, metavar="KEY=VALUE", help="Model build parameter.")
 @click.option("--engine", "engine_names", multiple=True, help="Engine(s): explicit, bmc, kind, pdr, all.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "commit", "json", "junit", "sarif"]), default="text",
+              show_default=True, help="stdout format; commit: counterexamples as CPU columns (one model).")
+@click.option("--junit", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write JUnit XML (one test case per manifest entry) to this file.")
+@click.option("--sarif", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write SARIF 2.1.0 (one result per violated or mismatched property) to this file.")
 @click.option("--max-states", type=click.IntRange(1), default=5_000_000, show_default=True,
               help="Stop (inconclusive) after this many distinct states.")
 @click.option("--timeout", type=click.FloatRange(0, min_open=True), default=600.0, show_default=True,
@@ -91,12 +96,13 @@ def main() -> None:
 @click.option("--progress/--no-progress", default=True, help="Progress on stderr when it is a terminal.")
 def verify(model: str | None, params: tuple[str, ...], engine_names: tuple[str, ...], fmt: str, max_states: int,
            timeout: float, depth: int, manifest_path: Path | None, only: tuple[str, ...], skip: tuple[str, ...],
-           budget: str, update: bool, reports_dir: Path | None, no_reports: bool, progress: bool) -> None:
+           budget: str, update: bool, reports_dir: Path | None, no_reports: bool, progress: bool,
+           junit: Path | None, sarif: Path | None) -> None:
     """Check MODEL, or with no MODEL run every manifest entry (the CI gate)."""
     from collapsecheck import commands
 
     opts = dict(engines=list(engine_names), fmt=fmt, max_states=max_states, timeout=timeout, depth=depth,
-                progress=progress)
+                progress=progress, junit=junit, sarif=sarif)
     if model is None:
         _guard(lambda: commands.gate(manifest_path, only, skip, budget, update, reports_dir, no_reports, **opts))
     else:
@@ -112,6 +118,41 @@ def show(model: str, params: tuple[str, ...], as_json: bool) -> None:
     from collapsecheck import commands
 
     _guard(lambda: commands.show(model, _params(params), as_json))
+
+
+@main.command()
+@click.argument("model")
+@click.option("-p", "--param", "params", multiple=True, metavar="KEY=VALUE", help="Model build parameter.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Output file: .dot/.svg/.png (Graphviz swimlanes), .mmd (Mermaid), .txt (CPU columns).")
+@click.option("--property", "prop", default=None, help="Draw this violated property's counterexample.")
+@click.option("--fewest-switches/--bfs-order", default=True, show_default=True,
+              help="Among the shortest counterexamples, draw one with the fewest thread switches.")
+@click.option("--notes/--no-notes", default=True, show_default=True, help="Column with each step's doc string.")
+@click.option("--max-states", type=click.IntRange(1), default=5_000_000, show_default=True)
+@click.option("--timeout", type=click.FloatRange(0, min_open=True), default=600.0, show_default=True)
+def diagram(model: str, params: tuple[str, ...], output: Path, prop: str | None, fewest_switches: bool,
+            notes: bool, max_states: int, timeout: float) -> None:
+    """Draw MODEL's counterexample as a sequence diagram (one lane per thread)."""
+    from collapsecheck import figures
+
+    _guard(lambda: figures.diagram(model, _params(params), output, prop, fewest_switches, notes, max_states,
+                                   timeout))
+
+
+@main.command()
+@click.argument("model")
+@click.option("-p", "--param", "params", multiple=True, metavar="KEY=VALUE", help="Model build parameter.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Output file: .dot, .svg or .png.")
+@click.option("--cap", type=click.IntRange(1), default=500, show_default=True,
+              help="Refuse graphs with more states than this.")
+@click.option("--timeout", type=click.FloatRange(0, min_open=True), default=600.0, show_default=True)
+def graph(model: str, params: tuple[str, ...], output: Path, cap: int, timeout: float) -> None:
+    """Draw the reachable interleaving graph of a small MODEL, the counterexample highlighted."""
+    from collapsecheck import figures
+
+    _guard(lambda: figures.graph(model, _params(params), output, cap, timeout))
 
 
 @main.command(name="list")

@@ -11,7 +11,7 @@ from typing import Iterable
 
 import click
 
-from collapsecheck import engines, loader, manifest, verify
+from collapsecheck import ci, engines, loader, manifest, verify
 from collapsecheck.engines import CheckConfig
 from collapsecheck.errors import UsageError, relpath
 from collapsecheck.model.describe import model_json, model_text
@@ -38,7 +38,8 @@ def _config(max_states: int, timeout: float, depth: int, progress: bool) -> Chec
 
 
 def verify_one(spec: str, params: dict[str, str], *, engines: list[str], fmt: str, max_states: int,
-               timeout: float, depth: int, progress: bool) -> int:
+               timeout: float, depth: int, progress: bool, junit: Path | None = None,
+               sarif: Path | None = None) -> int:
     names = _engine_list(engines, ["explicit"])
     path = loader.resolve(spec)
     model = loader.build(path, params)
@@ -48,11 +49,15 @@ def verify_one(spec: str, params: dict[str, str], *, engines: list[str], fmt: st
     if fmt == "json":
         click.echo(json.dumps({"results": [r.to_json() for r in results.values()], "problems": problems},
                               indent=2))
+    elif fmt in ci.MACHINE_FORMATS:
+        click.echo(ci.machine_text(fmt, ci.single_rows(model, results)), nl=False)
     else:
-        for r in results.values():
-            click.echo(format_result(model, r))
+        click.echo(ci.commit_text(model, results) if fmt == "commit" else
+                   "\n".join(format_result(model, r) for r in results.values()))
         for p in problems:
             click.echo(f"MISMATCH: {p}")
+    ci.write_files(ci.single_rows(model, results), junit, sarif)
+    ci.github(ci.single_rows(model, results), fmt)
     if problems:
         return EXIT_MISMATCH
     return next(iter(results.values())).verdict.exit_code
@@ -60,7 +65,8 @@ def verify_one(spec: str, params: dict[str, str], *, engines: list[str], fmt: st
 
 def gate(manifest_path: Path | None, only: Iterable[str], skip: Iterable[str], budget: str, update: bool,
          reports_dir: Path | None, no_reports: bool, *, engines: list[str], fmt: str, max_states: int,
-         timeout: float, depth: int, progress: bool) -> int:
+         timeout: float, depth: int, progress: bool, junit: Path | None = None, sarif: Path | None = None) -> int:
+    fmt = "text" if fmt == "commit" else fmt  # the gate's text output is one line per entry
     mpath = manifest_path or loader.find_models_dir() / "manifest.toml"
     if not mpath.is_file():
         raise UsageError(f"no manifest at {relpath(str(mpath))}; run from the project root or pass --manifest")
@@ -90,12 +96,16 @@ def gate(manifest_path: Path | None, only: Iterable[str], skip: Iterable[str], b
                 out.append({"model": row.entry.model, "params": row.entry.params, "status": "ERROR",
                             "error": row.error, "expected": str(row.entry.expect)})
         click.echo(json.dumps({"results": out, "problems": general}, indent=2))
+    elif fmt in ci.MACHINE_FORMATS:
+        click.echo(ci.machine_text(fmt, rows, mpath), nl=False)
     else:
         for g in general:
             click.echo(f"FAIL  {g}")
         total = sum(r.seconds for r in rows)
         click.echo(f"\n{len(rows) - len(failed)}/{len(rows)} manifest entries as expected"
                    + (f", {len(errors)} error(s)" if errors else "") + f" ({total:.1f} s)")
+    ci.write_files(rows, junit, sarif, mpath)
+    ci.github(rows, fmt, mpath)
     if errors:
         return EXIT_USAGE
     return EXIT_MISMATCH if failed or general else 0
