@@ -129,7 +129,8 @@ def update_pins(path: Path, pins: dict[int, dict[str, int]]) -> int:
         if not want:
             continue
         block_end = end
-        while block_end > start + 1 and not lines[block_end - 1].strip():
+        # Trailing blank lines and the comment lines that introduce the next entry belong to no block.
+        while block_end > start + 1 and (not lines[block_end - 1].strip() or lines[block_end - 1].lstrip().startswith("#")):
             block_end -= 1
         for key, value in want.items():
             pat = re.compile(rf"^\s*{key}\s*=")
