@@ -94,15 +94,21 @@ def main() -> None:
               help="Gate: where to write reports (default: reports/ beside models/).")
 @click.option("--no-reports", is_flag=True, help="Gate: do not write reports/.")
 @click.option("--progress/--no-progress", default=True, help="Progress on stderr when it is a terminal.")
+@click.option("--max-memory", type=click.IntRange(1), default=None, metavar="MB",
+              help="Explicit engine: stop (inconclusive) once resident memory exceeds this many MB.")
+@click.option("--por/--no-por", default=False, show_default=True,
+              help="Explicit engine: partial-order reduction (same verdicts, fewer states; pins not compared).")
+@click.option("--symmetry/--no-symmetry", default=False, show_default=True,
+              help="Explicit engine: symmetry reduction over interchangeable threads (same verdicts).")
 def verify(model: str | None, params: tuple[str, ...], engine_names: tuple[str, ...], fmt: str, max_states: int,
            timeout: float, depth: int, manifest_path: Path | None, only: tuple[str, ...], skip: tuple[str, ...],
            budget: str, update: bool, reports_dir: Path | None, no_reports: bool, progress: bool,
-           junit: Path | None, sarif: Path | None) -> None:
+           junit: Path | None, sarif: Path | None, max_memory: int | None, por: bool, symmetry: bool) -> None:
     """Check MODEL, or with no MODEL run every manifest entry (the CI gate)."""
     from collapsecheck import commands
 
     opts = dict(engines=list(engine_names), fmt=fmt, max_states=max_states, timeout=timeout, depth=depth,
-                progress=progress, junit=junit, sarif=sarif)
+                progress=progress, junit=junit, sarif=sarif, max_memory=max_memory, por=por, symmetry=symmetry)
     if model is None:
         _guard(lambda: commands.gate(manifest_path, only, skip, budget, update, reports_dir, no_reports, **opts))
     else:
@@ -153,6 +159,19 @@ def graph(model: str, params: tuple[str, ...], output: Path, cap: int, timeout: 
     from collapsecheck import figures
 
     _guard(lambda: figures.graph(model, _params(params), output, cap, timeout))
+
+
+@main.command()
+@click.argument("model")
+@click.option("-p", "--param", "params", multiple=True, metavar="KEY=VALUE", help="Model build parameter.")
+@click.option("--promela", is_flag=True, help="Write the model as Promela for SPIN (same state count).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Output file (default: stdout).")
+def export(model: str, params: tuple[str, ...], promela: bool, output: Path | None) -> None:
+    """Export MODEL to another checker's language (--promela: SPIN)."""
+    from collapsecheck import commands
+
+    _guard(lambda: commands.export(model, _params(params), promela, output))
 
 
 @main.command(name="list")

@@ -33,17 +33,26 @@ def _engine_list(names: list[str], default: list[str]) -> list[str]:
     return out
 
 
-def _config(max_states: int, timeout: float, depth: int, progress: bool) -> CheckConfig:
-    return CheckConfig(max_states=max_states, timeout=timeout, depth=depth, progress=progress)
+def _config(max_states: int, timeout: float, depth: int, progress: bool, max_memory: int | None = None,
+            por: bool = False, symmetry: bool = False) -> CheckConfig:
+    options: dict[str, object] = {}
+    if max_memory is not None:
+        options["max_memory_mb"] = max_memory
+    if por:
+        options["por"] = True
+    if symmetry:
+        options["symmetry"] = True
+    return CheckConfig(max_states=max_states, timeout=timeout, depth=depth, progress=progress, options=options)
 
 
 def verify_one(spec: str, params: dict[str, str], *, engines: list[str], fmt: str, max_states: int,
                timeout: float, depth: int, progress: bool, junit: Path | None = None,
-               sarif: Path | None = None) -> int:
+               sarif: Path | None = None, max_memory: int | None = None, por: bool = False,
+               symmetry: bool = False) -> int:
     names = _engine_list(engines, ["explicit"])
     path = loader.resolve(spec)
     model = loader.build(path, params)
-    cfg = _config(max_states, timeout, depth, progress and fmt == "text")
+    cfg = _config(max_states, timeout, depth, progress and fmt == "text", max_memory, por, symmetry)
     results = {n: verify.check_model(model, n, cfg) for n in names}
     problems = verify.disagreements(results)
     if fmt == "json":
@@ -65,13 +74,14 @@ def verify_one(spec: str, params: dict[str, str], *, engines: list[str], fmt: st
 
 def gate(manifest_path: Path | None, only: Iterable[str], skip: Iterable[str], budget: str, update: bool,
          reports_dir: Path | None, no_reports: bool, *, engines: list[str], fmt: str, max_states: int,
-         timeout: float, depth: int, progress: bool, junit: Path | None = None, sarif: Path | None = None) -> int:
+         timeout: float, depth: int, progress: bool, junit: Path | None = None, sarif: Path | None = None,
+         max_memory: int | None = None, por: bool = False, symmetry: bool = False) -> int:
     fmt = "text" if fmt == "commit" else fmt  # the gate's text output is one line per entry
     mpath = manifest_path or loader.find_models_dir() / "manifest.toml"
     if not mpath.is_file():
         raise UsageError(f"no manifest at {relpath(str(mpath))}; run from the project root or pass --manifest")
     override = _engine_list(engines, []) or None
-    cfg = _config(max_states, timeout, depth, progress and fmt == "text")
+    cfg = _config(max_states, timeout, depth, progress and fmt == "text", max_memory, por, symmetry)
     echo = (lambda row: click.echo(gate_line(row))) if fmt == "text" else None
     rows, general = verify.run_gate(mpath, cfg, only=only, skip=skip, budget=budget, engine_override=override,
                                     on_row=echo)
@@ -109,6 +119,24 @@ def gate(manifest_path: Path | None, only: Iterable[str], skip: Iterable[str], b
     if errors:
         return EXIT_USAGE
     return EXIT_MISMATCH if failed or general else 0
+
+
+def export(spec: str, params: dict[str, str], promela: bool, output: Path | None) -> int:
+    if not promela:
+        raise UsageError("choose an export format: --promela (SPIN)")
+    from collapsecheck.promela.export import export as to_promela
+
+    model = loader.build(loader.resolve(spec), params)
+    text = to_promela(model).text
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        try:
+            output.write_text(text)
+        except OSError as e:
+            raise UsageError(f"cannot write {output}: {e.strerror or e}") from None
+        click.echo(f"wrote {relpath(str(output))}", err=True)
+    return 0
 
 
 def show(spec: str, params: dict[str, str], as_json: bool) -> int:

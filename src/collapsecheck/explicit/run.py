@@ -16,33 +16,38 @@ from collapsecheck.result import CheckResult
 
 
 def _progress_printer() -> object:
+    """One status line on stderr, rewritten at most once a second by the search."""
     start = time.monotonic()
 
-    def show(found: object, states: list[tuple]) -> None:
+    def show(found: object, states: list) -> None:
         elapsed = time.monotonic() - start
         done = getattr(found, "next", 0)
-        sys.stderr.write(f"\r  states {len(states):>10,}  {len(states) / max(elapsed, 1e-9):>9,.0f}/s  "
-                         f"queue {len(states) - done:>9,}  {elapsed:6.1f}s  rss {_rss_mb():,.0f} MB ")
+        depth_of = getattr(found, "depth_of", None)
+        depth = depth_of(done) if depth_of is not None and done < len(states) else 0
+        sys.stderr.write(f"\r  states {len(states):>11,}  {len(states) / max(elapsed, 1e-9):>9,.0f}/s  "
+                         f"queue {len(states) - done:>10,}  depth {depth:>4}  {elapsed:7.1f} s  "
+                         f"mem {engine.rss_bytes() / 2**20:>7,.0f} MB ")
         sys.stderr.flush()
 
     return show
 
 
-def _rss_mb() -> float:
-    try:
-        with open("/proc/self/statm") as f:
-            import os
-
-            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
-    except OSError:
-        return 0.0
-
-
 def run(model: Model, config: CheckConfig) -> CheckResult:
     progress = _progress_printer() if config.progress and sys.stderr.isatty() else None
+    opts = config.options
+    mb = opts.get("max_memory_mb")
     result, ex = engine.check(model, max_states=config.max_states, timeout=config.timeout,
-                              progress=progress, record_edges=config.graph)  # type: ignore[arg-type]
+                              progress=progress, record_edges=config.graph,  # type: ignore[arg-type]
+                              max_memory=int(mb) * 2**20 if mb else None, por=bool(opts.get("por")),
+                              symmetry=bool(opts.get("symmetry")))
     if progress is not None:
         sys.stderr.write("\n")
+    # Under reductions the traces were rebuilt by an unreduced search already; re-ordering them would
+    # need the full graph, which is what the reduction avoided.
+    if opts.get("fewest_switches", True) and not ex.reduction:
+        # Same length, fewer thread switches: a counterexample that reads like a CPU A / CPU B story.
+        from collapsecheck.explicit.switches import prefer_fewest_switches
+
+        prefer_fewest_switches(result, ex)
     result.artifacts["exploration"] = ex
     return result
