@@ -18,7 +18,7 @@ import click
 
 from collapsecheck import __version__
 from collapsecheck.errors import CollapsecheckError, InternalError
-from collapsecheck.result import EXIT_MISMATCH, EXIT_USAGE
+from collapsecheck.result import EXIT_USAGE
 
 EXIT_INTERNAL = 70
 

@@ -5,7 +5,6 @@ return the exit code. ``cli.py`` only parses arguments and calls these. Nothing 
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Iterable
 
@@ -16,7 +15,7 @@ from collapsecheck.engines import CheckConfig
 from collapsecheck.errors import UsageError, relpath
 from collapsecheck.model.describe import model_json, model_text
 from collapsecheck.report.text import format_result, gate_line
-from collapsecheck.result import EXIT_MISMATCH, EXIT_USAGE, Verdict
+from collapsecheck.result import EXIT_MISMATCH, EXIT_USAGE
 
 
 def _engine_list(names: list[str], default: list[str]) -> list[str]:
@@ -163,4 +162,3 @@ def list_models() -> int:
     return 0
 
 
-_ = (sys, Verdict)
