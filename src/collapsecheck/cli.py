@@ -100,15 +100,26 @@ def main() -> None:
               help="Explicit engine: partial-order reduction (same verdicts, fewer states; pins not compared).")
 @click.option("--symmetry/--no-symmetry", default=False, show_default=True,
               help="Explicit engine: symmetry reduction over interchangeable threads (same verdicts).")
+@click.option("--symbolic-size", default=None, metavar="SIZE",
+              help="bmc/kind/pdr: prove for every value of this size (e.g. pages), by the page-count reduction.")
+@click.option("--encoding", type=click.Choice(["auto", "flat", "reduced"]), default="auto", show_default=True,
+              help="bmc/kind/pdr: one variable per page (flat) or the page-count reduction (auto: reduced "
+                   "above 8 pages).")
+@click.option("--portfolio", default=None, metavar="M1,M2,...",
+              help="pdr: proof members to try, in order (spacer, spacer-global, closure, houdini, kind).")
 def verify(model: str | None, params: tuple[str, ...], engine_names: tuple[str, ...], fmt: str, max_states: int,
            timeout: float, depth: int, manifest_path: Path | None, only: tuple[str, ...], skip: tuple[str, ...],
            budget: str, update: bool, reports_dir: Path | None, no_reports: bool, progress: bool,
-           junit: Path | None, sarif: Path | None, max_memory: int | None, por: bool, symmetry: bool) -> None:
+           junit: Path | None, sarif: Path | None, max_memory: int | None, por: bool, symmetry: bool,
+           symbolic_size: str | None, encoding: str, portfolio: str | None) -> None:
     """Check MODEL, or with no MODEL run every manifest entry (the CI gate)."""
     from collapsecheck import commands
 
+    symbolic = {k: v for k, v in (("symbolic_size", symbolic_size), ("encoding", encoding),
+                                  ("portfolio", portfolio)) if v is not None and v != "auto"}
     opts = dict(engines=list(engine_names), fmt=fmt, max_states=max_states, timeout=timeout, depth=depth,
-                progress=progress, junit=junit, sarif=sarif, max_memory=max_memory, por=por, symmetry=symmetry)
+                progress=progress, junit=junit, sarif=sarif, max_memory=max_memory, por=por, symmetry=symmetry,
+                symbolic=symbolic)
     if model is None:
         _guard(lambda: commands.gate(manifest_path, only, skip, budget, update, reports_dir, no_reports, **opts))
     else:

@@ -33,8 +33,8 @@ def _engine_list(names: list[str], default: list[str]) -> list[str]:
 
 
 def _config(max_states: int, timeout: float, depth: int, progress: bool, max_memory: int | None = None,
-            por: bool = False, symmetry: bool = False) -> CheckConfig:
-    options: dict[str, object] = {}
+            por: bool = False, symmetry: bool = False, symbolic: dict[str, str] | None = None) -> CheckConfig:
+    options: dict[str, object] = dict(symbolic or {})
     if max_memory is not None:
         options["max_memory_mb"] = max_memory
     if por:
@@ -47,11 +47,11 @@ def _config(max_states: int, timeout: float, depth: int, progress: bool, max_mem
 def verify_one(spec: str, params: dict[str, str], *, engines: list[str], fmt: str, max_states: int,
                timeout: float, depth: int, progress: bool, junit: Path | None = None,
                sarif: Path | None = None, max_memory: int | None = None, por: bool = False,
-               symmetry: bool = False) -> int:
+               symmetry: bool = False, symbolic: dict[str, str] | None = None) -> int:
     names = _engine_list(engines, ["explicit"])
     path = loader.resolve(spec)
     model = loader.build(path, params)
-    cfg = _config(max_states, timeout, depth, progress and fmt == "text", max_memory, por, symmetry)
+    cfg = _config(max_states, timeout, depth, progress and fmt == "text", max_memory, por, symmetry, symbolic)
     results = {n: verify.check_model(model, n, cfg) for n in names}
     problems = verify.disagreements(results)
     if fmt == "json":
@@ -74,13 +74,14 @@ def verify_one(spec: str, params: dict[str, str], *, engines: list[str], fmt: st
 def gate(manifest_path: Path | None, only: Iterable[str], skip: Iterable[str], budget: str, update: bool,
          reports_dir: Path | None, no_reports: bool, *, engines: list[str], fmt: str, max_states: int,
          timeout: float, depth: int, progress: bool, junit: Path | None = None, sarif: Path | None = None,
-         max_memory: int | None = None, por: bool = False, symmetry: bool = False) -> int:
+         max_memory: int | None = None, por: bool = False, symmetry: bool = False,
+         symbolic: dict[str, str] | None = None) -> int:
     fmt = "text" if fmt == "commit" else fmt  # the gate's text output is one line per entry
     mpath = manifest_path or loader.find_models_dir() / "manifest.toml"
     if not mpath.is_file():
         raise UsageError(f"no manifest at {relpath(str(mpath))}; run from the project root or pass --manifest")
     override = _engine_list(engines, []) or None
-    cfg = _config(max_states, timeout, depth, progress and fmt == "text", max_memory, por, symmetry)
+    cfg = _config(max_states, timeout, depth, progress and fmt == "text", max_memory, por, symmetry, symbolic)
     echo = (lambda row: click.echo(gate_line(row))) if fmt == "text" else None
     rows, general = verify.run_gate(mpath, cfg, only=only, skip=skip, budget=budget, engine_override=override,
                                     on_row=echo)

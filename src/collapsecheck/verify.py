@@ -54,10 +54,14 @@ class Row:
         return next(iter(self.results.values()), None)
 
 
-def compare(entry: manifest.Entry, results: Mapping[str, CheckResult]) -> list[str]:
+def compare(entry: manifest.Entry, results: Mapping[str, CheckResult], order: list[str] | None = None) -> list[str]:
     """Every way the observed results differ from the entry's expectations."""
     problems: list[str] = []
+    full = {n: r for n, r in results.items() if not r.extra.get("unchecked_progress")}
     for name, r in results.items():
+        if name not in full:
+            problems += safety_only(name, r, results.get("explicit"), order or [])
+            continue
         if r.verdict != entry.expect:
             detail = f" ({r.property})" if r.property else ""
             problems.append(f"{name}: expected {entry.expect}, observed {r.verdict}{detail}"
@@ -81,8 +85,35 @@ def compare(entry: manifest.Entry, results: Mapping[str, CheckResult]) -> list[s
         if name == "explicit" and entry.states is not None and r.stats.states != entry.states \
                 and "reduction" not in r.extra:
             problems.append(f"explicit: {r.stats.states} distinct states, manifest pins {entry.states}")
-    problems += disagreements(results)
+    problems += disagreements(full)
     return problems
+
+
+def safety_only(name: str, r: CheckResult, explicit: CheckResult | None, order: list[str]) -> list[str]:
+    """A symbolic engine does not check progress properties: it must agree with the explicit engine on the
+    safety part — the first safety property violated and its shortest length, or (none violated) every
+    safety target proved with the progress part left inconclusive."""
+    if explicit is None:
+        return [f"{name}: does not check progress properties, and there is no explicit result to compare with"]
+    unchecked = set(r.extra["unchecked_progress"])
+    safety = {p: t for p, t in explicit.violations.items() if p not in unchecked}
+    if safety:
+        first = min(safety, key=lambda p: order.index(p) if p in order else len(order))
+        if r.verdict != Verdict.VIOLATED or r.property != first:
+            return [f"{name}: expected safety property {first} to fail (as the explicit engine finds), observed "
+                    f"{r.verdict}" + (f" ({r.property})" if r.property else "")]
+        if r.trace is not None and len(r.trace) != len(safety[first]):
+            return [f"engines disagree on the shortest counterexample to {first}: explicit {len(safety[first])} "
+                    f"steps, {name} {len(r.trace)} steps"]
+        return []
+    if explicit.deadlock is not None:
+        return [] if r.verdict == Verdict.DEADLOCK else [f"{name}: expected the deadlock the explicit engine finds, "
+                                                          f"observed {r.verdict}"]
+    if r.verdict != Verdict.INCONCLUSIVE or r.violations:
+        return [f"{name}: expected every safety property to hold (progress unchecked), observed {r.verdict}"]
+    if name in ("pdr", "kind") and not r.bound.startswith("proved"):
+        return [f"{name}: the safety properties were not proved ({r.bound})"]
+    return []
 
 
 def disagreements(results: Mapping[str, CheckResult]) -> list[str]:
@@ -114,7 +145,7 @@ def run_entry(entry: manifest.Entry, models_dir: Path, config: CheckConfig,
         for eng in engine_override or entry.engines:
             cfg = CheckConfig(**{**config.__dict__, "options": {**config.options, **entry.options}})
             row.results[eng] = check_model(model, eng, cfg)
-        row.problems = compare(entry, row.results)
+        row.problems = compare(entry, row.results, [p.name for p in model.properties])
     except CollapsecheckError as e:
         row.error = str(e)
     row.seconds = time.monotonic() - t0

@@ -52,6 +52,7 @@ def format_result(model: Model | None, res: CheckResult) -> str:
              f"depth {s.depth}, {s.seconds:.2f} s" + (f", {s.rate:,.0f} states/s" if s.seconds > 0 else "")]
     if res.message:
         lines.append(f"  {res.message}")
+    lines += symbolic_lines(res)
     if res.trace is not None and model is not None:
         what = {Verdict.VIOLATED: f"Counterexample ({len(res.trace)} steps, shortest)",
                 Verdict.DEADLOCK: f"Path to the deadlock ({len(res.trace)} steps, shortest)"}.get(
@@ -74,12 +75,26 @@ def format_result(model: Model | None, res: CheckResult) -> str:
     if res.property in cyc:
         lines.append(f"  (steps {cyc[res.property] + 1}.. repeat forever: a non-progress cycle)")
     if res.witnesses:
+        # A symbolic search stops once the verdict is settled: an unhit witness is only "not searched".
+        never = "NEVER reached" if res.bound == "exhaustive" else "not reached"
         lines.append("  witnesses: " + ", ".join(
-            f"{n} {'reached in ' + str(v) + ' steps' if v is not None else 'NEVER reached'}"
+            f"{n} {'reached in ' + str(v) + ' steps' if v is not None else never}"
             for n, v in res.witnesses.items()))
     if res.unreached:
         lines.append("  unreached steps: " + ", ".join(res.unreached))
     return "\n".join(lines)
+
+
+def symbolic_lines(res: CheckResult) -> list[str]:
+    """What a symbolic engine adds: the reduction, the proof portfolio, the re-checked invariant."""
+    out = []
+    if "reduction" in res.extra and res.engine != "explicit":
+        out.append(f"  encoding: {res.extra['reduction']}")
+    for a in res.extra.get("portfolio", []):
+        out.append(f"  portfolio  {a}")
+    for inv in res.extra.get("invariant", []):
+        out.append(f"  inductive invariant (re-checked by Z3: initiation, consecution, safety): {inv}")
+    return out
 
 
 def gate_line(row: "object") -> str:

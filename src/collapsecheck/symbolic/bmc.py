@@ -1,0 +1,143 @@
+"""Bounded model checking: the shortest path to every target, depth by depth, in one incremental solver.
+
+At depth k the solver holds the initial frame, k transitions and the domain of every frame; one query asks
+whether any pending target is reached *exactly* at frame k. Every earlier depth was unsatisfiable for the
+targets still pending, so a target first hit at depth k has no shorter path: BMC finds shortest
+counterexamples, as the explicit engine's BFS does. A hit is turned into a trace by ``decode`` (flat:
+decode and replay; reduced: concretise and replay); a hit that does not concretise was spurious, its
+action sequence is blocked for that target and the search goes on. This module searches; it must not
+decide verdicts.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+import z3
+
+from collapsecheck.result import Trace
+from collapsecheck.symbolic.encode import Havoc
+from collapsecheck.symbolic.system import Frame, System, Target
+
+MAX_SPURIOUS = 25  # abstract traces blocked per target before giving up on it
+
+Decoder = Callable[[z3.ModelRef, list[Frame], list[z3.ArithRef], Target], "Trace | None"]
+
+
+@dataclass
+class Hit:
+    target: Target
+    depth: int
+    trace: Trace
+
+
+@dataclass
+class Search:
+    """What a bounded search established."""
+
+    hits: dict[str, Hit] = field(default_factory=dict)
+    depth: int = -1  # every depth up to this one was searched completely for the targets still pending
+    stop: str | None = None  # "time" or "unknown" when the solver gave up
+    spurious: dict[str, int] = field(default_factory=dict)  # target -> abstract traces that did not concretise
+    gave_up: list[str] = field(default_factory=list)  # targets abandoned after MAX_SPURIOUS spurious traces
+    queries: int = 0
+
+
+def new_solver(system: System) -> z3.Solver:
+    """Z3's finite-domain (bit-blasting SAT) solver when every value is bounded, else the default one.
+
+    Measured on the uffd model (pages=2, depth 19): QF_FD answers in 0.3 s what the default arithmetic
+    solver needs minutes for. The reduction uses linear arithmetic: a symbolic page count is unbounded,
+    and QF_FD gives up ("interpreted functions sent to SAT solver") on comparisons with tracked indices."""
+    if system.reduction is not None:
+        return z3.Solver()
+    return z3.SolverFor("QF_FD")
+
+
+class Unrolling:
+    """Frames f0..fk of one system in one incremental solver."""
+
+    def __init__(self, system: System, extra: list[z3.BoolRef] | None = None) -> None:
+        self.system = system
+        self.solver = new_solver(system)
+        hv = Havoc("i", system.sizes)
+        f0 = system.frame("0")
+        self.solver.add(system.param_constraints(), system.domain(f0), system.init(f0, hv), *hv.side,
+                        *(extra or []))
+        self.frames: list[Frame] = [f0]
+        self.sels: list[z3.ArithRef] = []
+
+    def extend(self) -> None:
+        k = len(self.frames)
+        f1 = self.system.frame(str(k))
+        sel = z3.Int(f"sel@{k - 1}")
+        hv = Havoc(f"t{k - 1}", self.system.sizes)
+        self.solver.add(self.system.domain(f1), self.system.trans(self.frames[-1], f1, sel, hv))
+        self.frames.append(f1)
+        self.sels.append(sel)
+
+    def check(self, extra: list[z3.BoolRef], deadline: float) -> z3.CheckSatResult:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return z3.unknown
+        self.solver.set("timeout", max(1, int(left * 1000)))
+        self.solver.push()
+        self.solver.add(*extra)
+        r = self.solver.check()
+        if r == z3.sat:
+            self._model = self.solver.model()
+        self.solver.pop()
+        return r
+
+    def model(self) -> z3.ModelRef:
+        return self._model
+
+
+def search(system: System, targets: list[Target], max_depth: int, deadline: float, decode: Decoder,
+           unrolling: Unrolling | None = None, prune: Callable[[list[Target], "Search"], list[Target]] | None = None
+           ) -> Search:
+    """Shortest hits of ``targets`` up to ``max_depth`` (stops early when every target is hit).
+
+    ``prune`` may drop pending targets that can no longer change the verdict after a hit."""
+    u = unrolling or Unrolling(system)
+    out = Search()
+    pending = list(targets)
+    blocked: dict[str, list[z3.BoolRef]] = {}
+    for k in range(max_depth + 1):
+        while len(u.frames) <= k:
+            u.extend()
+        while pending:
+            hv = Havoc(f"q{k}.{out.queries}", system.sizes)
+            forms = [z3.And([system.target(tg, u.frames[k], hv)] + blocked.get(tg.name, [])) for tg in pending]
+            out.queries += 1
+            r = u.check([z3.Or(forms)] + hv.side, deadline)
+            if r == z3.unknown:
+                out.stop = "time" if time.monotonic() >= deadline else "unknown"
+                return out
+            if r == z3.unsat:
+                break
+            zm = u.model()
+            hit_now = [tg for tg, fm in zip(pending, forms) if z3.is_true(zm.eval(fm, model_completion=True))]
+            for tg in hit_now:
+                trace = decode(zm, u.frames[:k + 1], u.sels[:k], tg)
+                if trace is not None:
+                    out.hits[tg.name] = Hit(tg, k, trace)
+                    continue
+                # Spurious (only under the reduction): block this action sequence for this target.
+                out.spurious[tg.name] = out.spurious.get(tg.name, 0) + 1
+                same = [s == zm.eval(s, model_completion=True) for s in u.sels[:k]]
+                if system.reduction is not None and system.reduction.symbolic:
+                    n = system.params[0]  # the symbolic size: the same actions may be real at another size
+                    same.append(n == zm.eval(n, model_completion=True))
+                blocked.setdefault(tg.name, []).append(z3.Not(z3.And(same)) if same else z3.BoolVal(False))
+                if out.spurious[tg.name] >= MAX_SPURIOUS:
+                    out.gave_up.append(tg.name)
+            pending = [tg for tg in pending if tg.name not in out.hits and tg.name not in out.gave_up]
+            if prune is not None and hit_now:
+                pending = prune(pending, out)
+        out.depth = k
+        if not pending:
+            break
+    return out
