@@ -6,7 +6,7 @@ Members, tried in order under a share of the time limit each, until every target
   ``Inv & target -> Err`` (notes §2d: xform slicing/inlining off so ``Inv`` keeps the model's variables).
 - ``spacer-global``: the same with ``spacer.global=true`` (notes §2e: it is what closes the one-page
   reduction with a symbolic size; it hurts flat encodings).
-- ``closure``: the sample states of small instances (``lemmas.explore_states``, or ``abstract.py`` under
+- ``closure``: the sample states of small instances (``samples.explore``, or ``abstract.py`` under
   the reduction) completed by Z3 to an inductive set (``closure.py``).
 - ``houdini``: candidate clauses mined from the samples, filtered by Z3 to an inductive subset
   (``lemmas.py``); it may rule out only some targets.

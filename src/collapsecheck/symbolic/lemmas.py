@@ -24,7 +24,6 @@ from typing import Iterable
 import z3
 
 from collapsecheck.expr.sorts import ArraySort, BoolSort, EnumSort, IntRange, OwnerSort, Size
-from collapsecheck.model import semantics
 from collapsecheck.model.core import Model
 from collapsecheck.symbolic.encode import Havoc
 from collapsecheck.symbolic.system import Frame, System, Target
@@ -114,16 +113,9 @@ class Columns:
 # ------------------------------------------------------------------------------------------ samples
 def explore_states(model: Model, limit: int = MAX_SAMPLE_STATES) -> list[tuple]:
     """Reachable states of a small instance, breadth first, with the reference semantics."""
-    seen = dict.fromkeys(semantics.initial_states(model))
-    work = list(seen)
-    k = 0
-    while k < len(work) and len(work) < limit:
-        for _, t in semantics.successors(model, work[k]):
-            if t not in seen:
-                seen[t] = None
-                work.append(t)
-        k += 1
-    return work
+    from collapsecheck.symbolic.samples import explore  # samples imports bmc; keep lemmas import-light
+
+    return explore(model, limit).states
 
 
 def project(system: System, model: Model, states: Iterable[tuple], n: int | None) -> set[tuple]:
