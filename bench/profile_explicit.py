@@ -15,7 +15,7 @@ import pstats
 import time
 from pathlib import Path
 
-from collapsecheck import loader
+from collapsecheck.orchestration import loader
 from collapsecheck.explicit import engine
 from collapsecheck.explicit.codegen import compile_model
 

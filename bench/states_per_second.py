@@ -12,7 +12,7 @@ import argparse
 import time
 from pathlib import Path
 
-from collapsecheck import loader
+from collapsecheck.orchestration import loader
 from collapsecheck.explicit import engine
 
 ROOT = Path(__file__).resolve().parent.parent

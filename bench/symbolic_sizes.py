@@ -20,8 +20,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
-from collapsecheck import engines, loader  # noqa: E402
-from collapsecheck.engines import CheckConfig  # noqa: E402
+from collapsecheck.orchestration import engines, loader  # noqa: E402
+from collapsecheck.engine_config import CheckConfig  # noqa: E402
 from collapsecheck.errors import CollapsecheckError  # noqa: E402
 
 

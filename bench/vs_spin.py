@@ -30,7 +30,7 @@ SCALE = [("collapse_file_lock_sequence", "post_fix", range(3, 8)),
 
 def child(model: str, params: dict[str, str]) -> None:
     """Run in a fresh process: build, check, print figures as JSON (time excludes interpreter start)."""
-    from collapsecheck import loader
+    from collapsecheck.orchestration import loader
     from collapsecheck.explicit import engine
 
     t0 = time.perf_counter()
@@ -52,7 +52,7 @@ def ours(model: str, params: dict[str, str]) -> dict:
 
 
 def spin_run(model: str, params: dict[str, str], states: int) -> object:
-    from collapsecheck import loader
+    from collapsecheck.orchestration import loader
     from collapsecheck.promela import spin
 
     m = loader.build(ROOT / "models" / f"{model}.py", params)
@@ -108,7 +108,7 @@ def main() -> None:
         model, params = json.loads(args.child)
         child(model, params)
         return
-    from collapsecheck import manifest
+    from collapsecheck.orchestration import manifest
     from collapsecheck.promela import spin
 
     missing = spin.missing_tools()

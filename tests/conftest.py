@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from collapsecheck import loader
+from collapsecheck.orchestration import loader
 
 ROOT = Path(__file__).resolve().parent.parent
 MODELS = ROOT / "models"

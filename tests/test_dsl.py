@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from collapsecheck import loader
+from collapsecheck.orchestration import loader
 from collapsecheck.dsl import BOOL, And, Array, ArrayOf, Count, Enum, ForAll, Implies, IntRange, Ite, Not, Or
 from collapsecheck.errors import ModelError, ModelTypeError
 from collapsecheck.expr.printer import show

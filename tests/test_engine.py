@@ -10,7 +10,7 @@ from collapsecheck.explicit import engine
 from collapsecheck.model import semantics
 from collapsecheck.result import Verdict
 from tests.conftest import MODELS, TOYS, build_model, build_toy
-from collapsecheck import loader
+from collapsecheck.orchestration import loader
 
 
 def steps(trace):

@@ -10,7 +10,7 @@ import gc
 import pytest
 from click.testing import CliRunner
 
-from collapsecheck import loader, manifest
+from collapsecheck.orchestration import loader, manifest
 from collapsecheck.cli import main
 from collapsecheck.explicit import engine, initial
 from collapsecheck.explicit.codegen import compile_model

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from collapsecheck import loader, manifest
+from collapsecheck.orchestration import loader, manifest
 from collapsecheck.cli import main
 from collapsecheck.explicit import engine
 from collapsecheck.promela import spin

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from collapsecheck import loader, manifest
+from collapsecheck.orchestration import loader, manifest
 from collapsecheck.explicit import engine
 from collapsecheck.expr.evaluate import evaluate
 from collapsecheck.model import semantics

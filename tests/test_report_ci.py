@@ -13,9 +13,9 @@ import jsonschema
 import pytest
 from click.testing import CliRunner
 
-from collapsecheck import verify
+from collapsecheck.orchestration import verify
 from collapsecheck.cli import main
-from collapsecheck.engines import CheckConfig
+from collapsecheck.engine_config import CheckConfig
 from collapsecheck.report.github import annotations, escape_data, escape_property, step_summary
 from collapsecheck.report.junit import junit_xml
 from collapsecheck.report.sarif import sarif_log

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from collapsecheck import loader
-from collapsecheck.engines import CheckConfig
+from collapsecheck.orchestration import loader
+from collapsecheck.engine_config import CheckConfig
 from collapsecheck.explicit.run import run
 from collapsecheck.report.columns import commit_columns
 from collapsecheck.report.dot import chart_dot

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from collapsecheck import verify
-from collapsecheck.engines import CheckConfig
+from collapsecheck.orchestration import verify
+from collapsecheck.engine_config import CheckConfig
 from collapsecheck.report import write_reports
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -49,7 +49,7 @@ def test_symbolic_reports_regenerate_byte_identically(tmp_path):
 
 def test_one_page_per_entry_and_a_summary(two_runs):
     a, _ = two_runs
-    from collapsecheck import manifest
+    from collapsecheck.orchestration import manifest
 
     entries = manifest.load(MANIFEST)
     summary = a["summary.md"].decode()

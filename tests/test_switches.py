@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from collapsecheck import loader
-from collapsecheck.engines import CheckConfig
+from collapsecheck.orchestration import loader
+from collapsecheck.engine_config import CheckConfig
 from collapsecheck.expr.evaluate import evaluate
 from collapsecheck.explicit import engine
 from collapsecheck.explicit.run import run

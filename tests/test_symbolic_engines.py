@@ -20,13 +20,13 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from collapsecheck import engines
 from collapsecheck.cli import main
 from collapsecheck.dsl import BOOL, And, Array, Count, Exists, IntRange, Ite, Not, Or, case, otherwise
-from collapsecheck.engines import CheckConfig
+from collapsecheck.engine_config import CheckConfig
 from collapsecheck.expr.evaluate import evaluate
 from collapsecheck.model import semantics
 from collapsecheck.model.builder import Builder, OneOf
+from collapsecheck.orchestration import engines, loader
 from collapsecheck.result import Verdict
 from collapsecheck.symbolic import chc
 from collapsecheck.symbolic.bmc import Unrolling
@@ -540,7 +540,8 @@ def test_a_spurious_action_sequence_is_not_retried_at_every_size():
     from collapsecheck.symbolic.trace import decode_actions
 
     model = build_model("collapse_file_lock_sequence", variant="pre_fix", pages=3)
-    red = symbolic_engines.choose_reduction(model, CheckConfig(options={"symbolic_size": "pages"}))
+    red = symbolic_engines.choose_reduction(model, CheckConfig(options={"symbolic_size": "pages"},
+                                                                build=loader.build))
     system = System(model, red)
     (target,) = [t for t in system.targets() if t.name == "no_intermediate_state"]
     tried: list[tuple[tuple[int, ...], int]] = []

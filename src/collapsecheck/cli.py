@@ -113,7 +113,7 @@ def verify(model: str | None, params: tuple[str, ...], engine_names: tuple[str, 
            junit: Path | None, sarif: Path | None, max_memory: int | None, por: bool, symmetry: bool,
            symbolic_size: str | None, encoding: str, portfolio: str | None) -> None:
     """Check MODEL, or with no MODEL run every manifest entry (the CI gate)."""
-    from collapsecheck import commands
+    from collapsecheck.orchestration import commands
 
     symbolic = {k: v for k, v in (("symbolic_size", symbolic_size), ("encoding", encoding),
                                   ("portfolio", portfolio)) if v is not None and v != "auto"}
@@ -132,7 +132,7 @@ def verify(model: str | None, params: tuple[str, ...], engine_names: tuple[str, 
 @click.option("--json", "as_json", is_flag=True, help="Dump the frozen model as JSON.")
 def show(model: str, params: tuple[str, ...], as_json: bool) -> None:
     """Print MODEL: its variables, threads, steps and properties."""
-    from collapsecheck import commands
+    from collapsecheck.orchestration import commands
 
     _guard(lambda: commands.show(model, _params(params), as_json))
 
@@ -151,7 +151,7 @@ def show(model: str, params: tuple[str, ...], as_json: bool) -> None:
 def diagram(model: str, params: tuple[str, ...], output: Path, prop: str | None, fewest_switches: bool,
             notes: bool, max_states: int, timeout: float) -> None:
     """Draw MODEL's counterexample as a sequence diagram (one lane per thread)."""
-    from collapsecheck import figures
+    from collapsecheck.orchestration import figures
 
     _guard(lambda: figures.diagram(model, _params(params), output, prop, fewest_switches, notes, max_states,
                                    timeout))
@@ -167,7 +167,7 @@ def diagram(model: str, params: tuple[str, ...], output: Path, prop: str | None,
 @click.option("--timeout", type=click.FloatRange(0, min_open=True), default=600.0, show_default=True)
 def graph(model: str, params: tuple[str, ...], output: Path, cap: int, timeout: float) -> None:
     """Draw the reachable interleaving graph of a small MODEL, the counterexample highlighted."""
-    from collapsecheck import figures
+    from collapsecheck.orchestration import figures
 
     _guard(lambda: figures.graph(model, _params(params), output, cap, timeout))
 
@@ -180,7 +180,7 @@ def graph(model: str, params: tuple[str, ...], output: Path, cap: int, timeout: 
               help="Output file (default: stdout).")
 def export(model: str, params: tuple[str, ...], promela: bool, output: Path | None) -> None:
     """Export MODEL to another checker's language (--promela: SPIN)."""
-    from collapsecheck import commands
+    from collapsecheck.orchestration import commands
 
     _guard(lambda: commands.export(model, _params(params), promela, output))
 
@@ -188,7 +188,7 @@ def export(model: str, params: tuple[str, ...], promela: bool, output: Path | No
 @main.command(name="list")
 def list_() -> None:
     """List the models and their manifest entries."""
-    from collapsecheck import commands
+    from collapsecheck.orchestration import commands
 
     _guard(commands.list_models)
 

@@ -9,17 +9,14 @@ deadlock sinks. This module must not import z3.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import networkx as nx
 
 from collapsecheck.errors import CollapsecheckError
+from collapsecheck.explicit.store import Search
 from collapsecheck.expr.evaluate import evaluate
 from collapsecheck.model import semantics
 from collapsecheck.model.core import Property
-
-if TYPE_CHECKING:
-    from collapsecheck.explicit.engine import Exploration
+from collapsecheck.result.statespace import StateGraph
 
 GRAPH_CAP = 500_000
 
@@ -28,7 +25,7 @@ class GraphTooLarge(CollapsecheckError):
     """The reachable graph exceeds the cap; the analysis that needed it is inconclusive."""
 
 
-def to_networkx(ex: "Exploration", cap: int = GRAPH_CAP) -> nx.DiGraph:
+def to_networkx(ex: Search, cap: int = GRAPH_CAP) -> nx.DiGraph:
     """Nodes are state ids (attribute ``state``: the tuple); edges carry ``action``, ``thread``, ``step``."""
     if ex.edges is None:
         raise CollapsecheckError("the search did not record edges; explore with record_edges=True")
@@ -43,7 +40,7 @@ def to_networkx(ex: "Exploration", cap: int = GRAPH_CAP) -> nx.DiGraph:
     return g
 
 
-def non_progress_cycle(ex: "Exploration", prop: Property, cap: int = GRAPH_CAP,
+def non_progress_cycle(ex: Search, prop: Property, cap: int = GRAPH_CAP,
                        fair: bool = True) -> tuple[list[int], list[int]] | None:
     """A lasso (stem, cycle) of state ids whose cycle never satisfies ``prop``, or None.
 
@@ -73,7 +70,7 @@ def non_progress_cycle(ex: "Exploration", prop: Property, cap: int = GRAPH_CAP,
     return best
 
 
-def _fairness_waypoints(ex: "Exploration", comp: nx.DiGraph, nodes: list[int]) -> list[tuple[int, int]] | None:
+def _fairness_waypoints(ex: Search, comp: nx.DiGraph, nodes: list[int]) -> list[tuple[int, int]] | None:
     """Per thread, an edge it takes inside the component or a state where it is disabled (as a (u, u)
     pseudo-edge); None when some thread is enabled everywhere yet never moves (no fair cycle here)."""
     model = ex.model
@@ -106,7 +103,7 @@ def _tour(comp: nx.DiGraph, entry: int, waypoints: list[tuple[int, int]]) -> lis
     return walk
 
 
-def cycle_actions(ex: "Exploration", ids: list[int]) -> list[int]:
+def cycle_actions(ex: Search, ids: list[int]) -> list[int]:
     """The action of each edge along a path of state ids (the first recorded edge between two states)."""
     src, dst, act = ex.edges  # type: ignore[misc]
     first: dict[tuple[int, int], int] = {}
@@ -115,3 +112,11 @@ def cycle_actions(ex: "Exploration", ids: list[int]) -> list[int]:
         if (a, b) in wanted and (a, b) not in first:
             first[(a, b)] = c
     return [first[(a, b)] for a, b in zip(ids, ids[1:])]
+
+
+def state_graph(ex: Search) -> StateGraph:
+    """The recorded graph as result data (``result.statespace.StateGraph``) for the state-space picture."""
+    if ex.edges is None:
+        raise CollapsecheckError("the search did not record edges; explore with record_edges=True")
+    return StateGraph(ex.model, tuple(ex.states), ex.edges, ex.n_initial, tuple(ex.found.wit), ex.found.deadlock,
+                      ex.found.stop is None)

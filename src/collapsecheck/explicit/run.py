@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 import time
 
-from collapsecheck.engines import CheckConfig
+from collapsecheck.engine_config import CheckConfig
 from collapsecheck.explicit import engine
 from collapsecheck.model.core import Model
 from collapsecheck.result import CheckResult

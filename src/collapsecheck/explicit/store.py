@@ -8,13 +8,32 @@ copy the store.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Iterator, Sequence
+from array import array
+from typing import Any, Iterator, Protocol, Sequence
 
 from collapsecheck.errors import ModelError
 from collapsecheck.explicit.codegen import Compiled
+from collapsecheck.model.core import Model
 
-if TYPE_CHECKING:
-    from collapsecheck.explicit.engine import Exploration
+
+class Search(Protocol):
+    """What the views here and the graph analyses (``graph.py``) read of a finished search.
+
+    ``engine.Exploration`` is the one implementation; naming it structurally keeps these modules below
+    the engine (which imports them) instead of importing it back."""
+
+    model: Model
+    packed: list[int]
+    parents: Sequence[int]
+    n_initial: int
+    found: Any  # the engine's record of what was found at which state id (bad, wit, deadlock, stop)
+    edges: tuple[array, array, array] | None
+    compiled: Compiled
+
+    @property
+    def states(self) -> Sequence[tuple]: ...
+
+    def path_to(self, sid: int) -> list[int]: ...
 
 
 class PackedStates(Sequence):
@@ -71,7 +90,7 @@ class DictParents(Sequence):
 class Actions(Sequence):
     """``actions[k]``: the action that led BFS to state ``n_initial + k`` (recomputed, not stored)."""
 
-    def __init__(self, ex: "Exploration") -> None:
+    def __init__(self, ex: Search) -> None:
         self.ex = ex
 
     def __len__(self) -> int:
@@ -90,4 +109,4 @@ class Actions(Sequence):
         raise ModelError(f"internal: state {ex.n_initial + k} is not a successor of its recorded parent")
 
 
-__all__ = ["PackedStates", "DictParents", "Actions"]
+__all__ = ["Search", "PackedStates", "DictParents", "Actions"]

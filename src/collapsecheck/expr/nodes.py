@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Callable, Iterator, Sequence
 
 from collapsecheck.errors import ModelTypeError, SourceLoc, caller_loc
+from collapsecheck.expr import sorts as _sorts
 from collapsecheck.expr.sorts import (
     BOOL,
     ArraySort,
@@ -97,9 +98,7 @@ class Expr:
         raise TypeError("expressions cannot be iterated at build time; use ForAll/Exists/Count/ArrayOf")
 
     def __repr__(self) -> str:
-        from collapsecheck.expr.printer import show as _show
-
-        return _show(self)
+        return show(self)
 
     def same_as(self, other: "Expr") -> bool:
         """Structural equality (``==`` builds an expression instead)."""
@@ -123,10 +122,15 @@ class Expr:
         return tuple(getattr(self, n) for n in self.__slots__ if n != "sort")  # type: ignore[attr-defined]
 
 
-def show(e: "Expr") -> str:
-    from collapsecheck.expr.printer import show as _show
+# The printer needs every node class and the nodes need it for their messages. So that this module does
+# not import printer.py back, printer.py installs its ``show`` here when it is imported (the package's
+# __init__ imports it, so it is always there).
+PRINTER: Callable[["Expr"], str] | None = None
 
-    return _show(e)
+
+def show(e: "Expr") -> str:
+    assert PRINTER is not None, "collapsecheck.expr.printer installs the printer on import"
+    return PRINTER(e)
 
 
 # --------------------------------------------------------------------------------------------- leaves
@@ -460,3 +464,7 @@ def walk(e: Expr) -> Iterator[Expr]:
         node = stack.pop()
         yield node
         stack.extend(reversed(node.children()))
+
+
+# ``Slot.HOLE`` (an enum sort's member) is a Const; sorts.py must not import this module back.
+_sorts.MEMBER_CONST = Const

@@ -6,6 +6,7 @@ This module must not evaluate anything.
 
 from __future__ import annotations
 
+from collapsecheck.expr import nodes as _nodes
 from collapsecheck.expr.nodes import (
     And,
     Arith,
@@ -86,3 +87,6 @@ _ATOMIC = (Const, VarRef, SizeRef, BoundVar, AtStep, Elem, Quant, Count, ArrayOf
 def _paren(e: Expr, names: dict[int, str], depth: int) -> str:
     text = _show(e, names, depth)
     return text if isinstance(e, _ATOMIC) else f"({text})"
+
+
+_nodes.PRINTER = show  # the nodes' own messages and repr print through this module (see nodes.PRINTER)

@@ -8,7 +8,7 @@ anything from the model layer.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterator, Union
+from typing import Any, Callable, Iterator, Union
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +129,11 @@ class IntRange(Sort):
         return f"{self.lo_v}..{self.hi_v}"
 
 
+# ``Slot.HOLE`` is an expression (``nodes.Const``), but nodes.py imports this module: it installs Const here
+# when it is imported (the package's __init__ makes sure it is), so this module does not import it back.
+MEMBER_CONST: Callable[["EnumSort", int], Any] | None = None
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class EnumSort(Sort):
     """A named enumeration; ``Slot.HOLE`` is the constant for member ``HOLE``.
@@ -152,9 +157,8 @@ class EnumSort(Sort):
     def __getattr__(self, member: str):  # Slot.HOLE -> Const
         members = object.__getattribute__(self, "members")
         if member in members:
-            from collapsecheck.expr.nodes import Const
-
-            return Const(self, members.index(member))
+            assert MEMBER_CONST is not None, "collapsecheck.expr.nodes installs the member constructor on import"
+            return MEMBER_CONST(self, members.index(member))
         raise AttributeError(f"enum {object.__getattribute__(self, 'name')} has no member {member!r}; "
                              f"members are {', '.join(members)}")
 

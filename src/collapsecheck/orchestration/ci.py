@@ -1,9 +1,10 @@
-"""CI-facing outputs of ``collapsecheck verify``: JUnit/SARIF on stdout or in files, the commit-message
-text of one model, and, under GitHub Actions, error annotations and the job's step summary.
+"""CI-facing outputs of ``collapsecheck verify``: JUnit/SARIF on stdout or in files and, under GitHub
+Actions, error annotations and the job's step summary.
 
 This module decides *when* to emit (``--format``, ``--junit``/``--sarif`` paths, ``GITHUB_ACTIONS=true``,
-``$GITHUB_STEP_SUMMARY``) and where to write; the formats themselves live in ``collapsecheck.report``.
-It must not decide verdicts or compare expectations (``verify.py`` does).
+``$GITHUB_STEP_SUMMARY``) and where to write; the formats themselves live in ``collapsecheck.report``
+(the commit-message text in ``report/commit.py``). It receives finished ``Row``s: it must not run
+engines, decide verdicts or compare expectations (``verify.py`` does).
 """
 
 from __future__ import annotations
@@ -14,23 +15,13 @@ from typing import Mapping
 
 import click
 
-from collapsecheck import manifest, verify
 from collapsecheck.errors import UsageError, relpath
-from collapsecheck.model.core import Model
-from collapsecheck.result import CheckResult, Verdict
+from collapsecheck.result.rows import Row
 
 MACHINE_FORMATS = ("junit", "sarif")
 
 
-def single_rows(model: Model, results: Mapping[str, CheckResult]) -> list[verify.Row]:
-    """A one-entry gate row for ``verify MODEL``: the implicit expectation of a bare check is "holds"."""
-    entry = manifest.Entry(model=model.name, params=dict(model.params), expect=Verdict.HOLDS)
-    row = verify.Row(entry, dict(results), model)
-    row.problems = verify.compare(entry, results)
-    return [row]
-
-
-def machine_text(fmt: str, rows: list[verify.Row], manifest_path: Path | None = None) -> str:
+def machine_text(fmt: str, rows: list[Row], manifest_path: Path | None = None) -> str:
     mpath = relpath(str(manifest_path)) if manifest_path else "models/manifest.toml"
     if fmt == "junit":
         from collapsecheck.report.junit import junit_xml
@@ -41,7 +32,7 @@ def machine_text(fmt: str, rows: list[verify.Row], manifest_path: Path | None = 
     return sarif_text(rows, mpath)
 
 
-def write_files(rows: list[verify.Row], junit: Path | None, sarif: Path | None,
+def write_files(rows: list[Row], junit: Path | None, sarif: Path | None,
                 manifest_path: Path | None = None) -> None:
     for fmt, path in (("junit", junit), ("sarif", sarif)):
         if path is None:
@@ -54,7 +45,7 @@ def write_files(rows: list[verify.Row], junit: Path | None, sarif: Path | None,
         click.echo(f"wrote {relpath(str(path))} ({fmt})", err=True)
 
 
-def github(rows: list[verify.Row], fmt: str, manifest_path: Path | None = None,
+def github(rows: list[Row], fmt: str, manifest_path: Path | None = None,
            env: Mapping[str, str] | None = None) -> None:
     """Under GitHub Actions: annotations (on stdout for text output, else stderr, so a JSON/SARIF/JUnit
     document on stdout stays valid; the runner reads workflow commands from both) and the step summary."""
@@ -73,29 +64,3 @@ def github(rows: list[verify.Row], fmt: str, manifest_path: Path | None = None,
                 f.write(step_summary(rows))
         except OSError as e:
             click.echo(f"warning: cannot append to $GITHUB_STEP_SUMMARY ({target}): {e.strerror}", err=True)
-
-
-def commit_text(model: Model, results: Mapping[str, CheckResult]) -> str:
-    """``verify MODEL --format commit``: the verdict, then each counterexample as CPU columns."""
-    from collapsecheck.expr.printer import show
-    from collapsecheck.report.columns import commit_columns
-    from collapsecheck.report.sequence import build_chart
-    from collapsecheck.report.text import format_result
-
-    out: list[str] = []
-    for r in results.values():
-        if r.trace is None:
-            out.append(format_result(model, r))
-            continue
-        chart = build_chart(model, r)
-        head = f"{model.name} [{model.param_text}]: {str(r.verdict).upper()}"
-        head += f": {r.property}" if r.property else ""
-        out += [head, f"  engine {r.engine} ({r.bound}): {r.stats.states:,} states; counterexample of "
-                      f"{len(r.trace)} steps (shortest), {chart.switches} thread switches", ""]
-        out += commit_columns(chart)
-        if r.verdict == Verdict.VIOLATED and r.property:
-            p = model.property(r.property)
-            out += ["", f"    {p.name}: {show(p.expr)}"] + ([f"    ({p.doc})"] if p.doc else [])
-        elif r.message:
-            out += ["", f"    {r.message}"]
-    return "\n".join(out)

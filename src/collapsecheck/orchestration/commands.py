@@ -1,5 +1,9 @@
 """Implementations of the CLI commands: orchestrate loader, engines, verify and reporters, print, and
 return the exit code. ``cli.py`` only parses arguments and calls these. Nothing here decides verdicts.
+
+One verify request flows down once: options -> ``CheckConfig`` -> ``verify`` (load, run engines,
+compare) -> ``Row``s -> renderers (``collapsecheck.report``) -> stdout, ``reports/`` and CI outputs
+(``ci.py``) -> exit code.
 """
 
 from __future__ import annotations
@@ -10,10 +14,11 @@ from typing import Iterable
 
 import click
 
-from collapsecheck import ci, engines, loader, manifest, verify
-from collapsecheck.engines import CheckConfig
+from collapsecheck.engine_config import CheckConfig
 from collapsecheck.errors import UsageError, relpath
 from collapsecheck.model.describe import model_json, model_text
+from collapsecheck.orchestration import ci, engines, loader, manifest, verify
+from collapsecheck.report.commit import commit_text
 from collapsecheck.report.text import format_result, gate_line
 from collapsecheck.result import EXIT_MISMATCH, EXIT_USAGE
 
@@ -54,18 +59,19 @@ def verify_one(spec: str, params: dict[str, str], *, engines: list[str], fmt: st
     cfg = _config(max_states, timeout, depth, progress and fmt == "text", max_memory, por, symmetry, symbolic)
     results = {n: verify.check_model(model, n, cfg) for n in names}
     problems = verify.disagreements(results)
+    rows = verify.single_rows(model, results)
     if fmt == "json":
         click.echo(json.dumps({"results": [r.to_json() for r in results.values()], "problems": problems},
                               indent=2))
     elif fmt in ci.MACHINE_FORMATS:
-        click.echo(ci.machine_text(fmt, ci.single_rows(model, results)), nl=False)
+        click.echo(ci.machine_text(fmt, rows), nl=False)
     else:
-        click.echo(ci.commit_text(model, results) if fmt == "commit" else
+        click.echo(commit_text(model, results) if fmt == "commit" else
                    "\n".join(format_result(model, r) for r in results.values()))
         for p in problems:
             click.echo(f"MISMATCH: {p}")
-    ci.write_files(ci.single_rows(model, results), junit, sarif)
-    ci.github(ci.single_rows(model, results), fmt)
+    ci.write_files(rows, junit, sarif)
+    ci.github(rows, fmt)
     if problems:
         return EXIT_MISMATCH
     return next(iter(results.values())).verdict.exit_code

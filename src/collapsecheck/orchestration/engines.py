@@ -1,17 +1,20 @@
 """The engine registry: engine name -> function ``run(model, config) -> CheckResult``.
 
 Engines are imported lazily so that the explicit path never loads z3. This module must not contain engine
-logic; it only maps names to implementations.
+logic; it only maps names to implementations (and hands the model builder down, see ``get``). The options
+engines read, ``CheckConfig``, live below the engines in ``collapsecheck.engine_config``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
-from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Callable
 
+from collapsecheck.engine_config import CheckConfig
 from collapsecheck.errors import UsageError
 from collapsecheck.model.core import Model
+from collapsecheck.orchestration import loader
 from collapsecheck.result import CheckResult
 
 # name -> "module:function"; symbolic engines live under collapsecheck.symbolic.
@@ -21,18 +24,6 @@ REGISTRY: dict[str, str] = {
     "kind": "collapsecheck.symbolic.engines:run_kind",
     "pdr": "collapsecheck.symbolic.engines:run_pdr",
 }
-
-
-@dataclass
-class CheckConfig:
-    """Limits and options shared by all engines. A limit that is hit gives ``inconclusive``."""
-
-    max_states: int = 5_000_000
-    timeout: float = 600.0
-    depth: int = 40  # bound for bmc / k-induction
-    progress: bool = False
-    graph: bool = False  # record the reachable graph (explicit engine)
-    options: dict[str, Any] = field(default_factory=dict)
 
 
 def available() -> list[str]:
@@ -49,4 +40,13 @@ def get(name: str) -> Callable[[Model, CheckConfig], CheckResult]:
         mod = importlib.import_module(mod_name)
     except ModuleNotFoundError as e:
         raise UsageError(f"engine {name!r} is not available ({e})") from None
-    return getattr(mod, fn)  # type: ignore[no-any-return]
+    run: Callable[[Model, CheckConfig], CheckResult] = getattr(mod, fn)
+
+    def run_with_builder(model: Model, config: CheckConfig) -> CheckResult:
+        # An engine that rebuilds the model at other parameters (the symbolic page-count reduction) gets
+        # the loader's builder from here: engines sit below the loader and must not import it.
+        if config.build is None:
+            config = dataclasses.replace(config, build=loader.build)
+        return run(model, config)
+
+    return run_with_builder

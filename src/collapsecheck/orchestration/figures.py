@@ -12,9 +12,9 @@ from pathlib import Path
 
 import click
 
-from collapsecheck import loader
-from collapsecheck.engines import CheckConfig
+from collapsecheck.engine_config import CheckConfig
 from collapsecheck.errors import UsageError
+from collapsecheck.orchestration import loader
 from collapsecheck.result import EXIT_USAGE, Verdict
 
 DIAGRAM_SUFFIXES = (".dot", ".svg", ".png", ".mmd", ".txt")
@@ -78,6 +78,7 @@ def diagram(spec: str, params: dict[str, str], output: Path, prop: str | None, f
 def graph(spec: str, params: dict[str, str], output: Path, cap: int, timeout: float) -> int:
     """Write the reachable interleaving graph of a small model, the counterexample highlighted."""
     from collapsecheck.explicit import engine
+    from collapsecheck.explicit.graph import state_graph
     from collapsecheck.explicit.switches import prefer_fewest_switches
     from collapsecheck.report.render import FORMATS
     from collapsecheck.report.statespace import graph_dot, too_large
@@ -93,4 +94,4 @@ def graph(spec: str, params: dict[str, str], output: Path, cap: int, timeout: fl
         raise UsageError(f"the search hit the time limit after {len(ex.states):,} states; no graph drawn")
     res = engine.verdict_of(ex)
     prefer_fewest_switches(res, ex)
-    return _write_or_fallback(graph_dot(ex, res, cap), output)
+    return _write_or_fallback(graph_dot(state_graph(ex), res, cap), output)

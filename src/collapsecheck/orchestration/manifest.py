@@ -6,46 +6,18 @@ the line), and rewrites the count pins on ``--update``. It must not run engines.
 
 from __future__ import annotations
 
-import builtins
 import re
 import tomllib
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from collapsecheck.errors import SourceLoc, UsageError, relpath
 from collapsecheck.result import Verdict
+from collapsecheck.result.rows import Entry  # the record a manifest check loads into
 
 KEYS = {"model", "params", "expect", "property", "trace_len", "states", "engines", "bug", "note", "budget",
         "witnesses", "options"}
 BUDGETS = ("fast", "slow")
-
-
-@dataclass
-class Entry:
-    """One manifest check."""
-
-    model: str
-    params: dict[str, Any]
-    expect: Verdict
-    property: str | None = None
-    trace_len: int | None = None
-    states: int | None = None
-    engines: list[str] = field(default_factory=lambda: ["explicit"])
-    bug: str = ""
-    note: str = ""
-    budget: str = "fast"
-    witnesses: list[str] = field(default_factory=list)
-    options: dict[str, Any] = field(default_factory=dict)
-    line: int = 0
-
-    @builtins.property
-    def param_text(self) -> str:
-        return " ".join(f"{k}={v}" for k, v in self.params.items())
-
-    @builtins.property
-    def key(self) -> str:
-        return f"{self.model}[{self.param_text}]" if self.params else self.model
 
 
 def _entry_lines(text: str) -> list[int]:

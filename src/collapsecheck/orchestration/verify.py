@@ -8,15 +8,15 @@ orchestrates engines and reporters but formats nothing itself beyond the summary
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
 
-from collapsecheck import engines, loader, manifest
-from collapsecheck.engines import CheckConfig
+from collapsecheck.engine_config import CheckConfig
 from collapsecheck.errors import CollapsecheckError, ModelError, UsageError, relpath
 from collapsecheck.model.core import Model
+from collapsecheck.orchestration import engines, loader, manifest
 from collapsecheck.result import CheckResult, Verdict
+from collapsecheck.result.rows import Row
 
 
 def check_model(model: Model, engine: str, config: CheckConfig) -> CheckResult:
@@ -28,30 +28,6 @@ def check_one(spec: str, params: Mapping[str, object], engine: str, config: Chec
     path = loader.resolve(spec, models_dir)
     model = loader.build(path, params)
     return model, check_model(model, engine, config)
-
-
-@dataclass
-class Row:
-    """One manifest entry's outcome."""
-
-    entry: manifest.Entry
-    results: dict[str, CheckResult] = field(default_factory=dict)
-    model: Model | None = None
-    problems: list[str] = field(default_factory=list)
-    error: str | None = None
-    seconds: float = 0.0
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems and self.error is None
-
-    @property
-    def status(self) -> str:
-        return "ERROR" if self.error else ("PASS" if self.ok else "FAIL")
-
-    @property
-    def primary(self) -> CheckResult | None:
-        return next(iter(self.results.values()), None)
 
 
 def compare(entry: manifest.Entry, results: Mapping[str, CheckResult], order: list[str] | None = None) -> list[str]:
@@ -87,6 +63,14 @@ def compare(entry: manifest.Entry, results: Mapping[str, CheckResult], order: li
             problems.append(f"explicit: {r.stats.states} distinct states, manifest pins {entry.states}")
     problems += disagreements(full)
     return problems
+
+
+def single_rows(model: Model, results: Mapping[str, CheckResult]) -> list[Row]:
+    """A one-entry gate row for ``verify MODEL``: the implicit expectation of a bare check is "holds"."""
+    entry = manifest.Entry(model=model.name, params=dict(model.params), expect=Verdict.HOLDS)
+    row = Row(entry, dict(results), model)
+    row.problems = compare(entry, results)
+    return [row]
 
 
 def safety_only(name: str, r: CheckResult, explicit: CheckResult | None, order: list[str]) -> list[str]:

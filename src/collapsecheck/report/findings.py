@@ -18,7 +18,7 @@ from collapsecheck.result import Trace, Verdict
 
 if TYPE_CHECKING:
     from collapsecheck.model.core import Model
-    from collapsecheck.verify import Row
+    from collapsecheck.result.rows import Row
 
 MISMATCH_RULE = "collapsecheck/manifest-mismatch"
 ERROR_RULE = "collapsecheck/model-error"

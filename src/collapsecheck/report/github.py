@@ -19,7 +19,7 @@ from collapsecheck.report.sequence import build_chart
 from collapsecheck.report.summary import COLUMNS, summary_row
 
 if TYPE_CHECKING:
-    from collapsecheck.verify import Row
+    from collapsecheck.result.rows import Row
 
 MAX_ERRORS = 10
 

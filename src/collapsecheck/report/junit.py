@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from collapsecheck.report.text import format_result
 
 if TYPE_CHECKING:
-    from collapsecheck.verify import Row
+    from collapsecheck.result.rows import Row
 
 
 def _case(row: "Row", timing: bool) -> tuple[ET.Element, str]:

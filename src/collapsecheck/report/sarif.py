@@ -24,7 +24,7 @@ from collapsecheck.report.findings import ERROR_RULE, MISMATCH_RULE, Finding, fi
 
 if TYPE_CHECKING:
     from collapsecheck.model.core import Model
-    from collapsecheck.verify import Row
+    from collapsecheck.result.rows import Row
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 _GENERIC = {

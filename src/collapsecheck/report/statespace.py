@@ -4,20 +4,17 @@ Nodes are states (their id; with few states also each thread's position and the 
 are transitions coloured by thread and labelled with the step. Initial states are bold, the counterexample
 path is thick and red, its violating state filled red, witness states (the first state reaching each
 ``sometimes`` property) green and labelled with the witness, deadlocks black. Above ``cap`` states it
-refuses with the size instead of producing an unreadable picture. Deterministic text. It must not run
-the search (``commands.graph`` does) or decide verdicts.
+refuses with the size instead of producing an unreadable picture. Deterministic text. It draws a
+``result.statespace.StateGraph``: it must not run the search (``orchestration/figures.py`` does), reach
+into an engine, or decide verdicts.
 """
 
 from __future__ import annotations
 
 from html import escape
-from typing import TYPE_CHECKING
-
 from collapsecheck.errors import UsageError
 from collapsecheck.result import CheckResult, Trace
-
-if TYPE_CHECKING:
-    from collapsecheck.explicit.engine import Exploration
+from collapsecheck.result.statespace import StateGraph
 
 DEFAULT_CAP = 500
 DETAIL_LIMIT = 60  # states up to which nodes show their content, not just their id
@@ -34,7 +31,7 @@ def too_large(n: int, cap: int, at_least: bool = False) -> UsageError:
                       "unreadable (pass --cap N to draw it anyway, or use a smaller instance such as pages=1)")
 
 
-def _state_label(ex: "Exploration", sid: int, detail: bool) -> str:
+def _state_label(ex: StateGraph, sid: int, detail: bool) -> str:
     if not detail:
         return f'"{sid}"'
     model, s = ex.model, ex.states[sid]
@@ -50,7 +47,7 @@ def _state_label(ex: "Exploration", sid: int, detail: bool) -> str:
     return f'<<font point-size="8">{body}</font>>'
 
 
-def path_ids(ex: "Exploration", trace: Trace | None) -> list[int]:
+def path_ids(ex: StateGraph, trace: Trace | None) -> list[int]:
     """State ids along a trace (its states are looked up in the store)."""
     if trace is None or not trace.states:
         return []
@@ -58,12 +55,11 @@ def path_ids(ex: "Exploration", trace: Trace | None) -> list[int]:
     return [index[s] for s in trace.states if s in index]
 
 
-def graph_dot(ex: "Exploration", res: CheckResult, cap: int = DEFAULT_CAP) -> str:
+def graph_dot(ex: StateGraph, res: CheckResult, cap: int = DEFAULT_CAP) -> str:
     """The DOT text; raises a usage error naming the size when the graph has more than ``cap`` states."""
     n = len(ex.states)
-    if n > cap or ex.found.stop is not None:
+    if n > cap or not ex.complete:
         raise too_large(n, cap)
-    assert ex.edges is not None, "explore with record_edges=True"
     model = ex.model
     detail = n <= DETAIL_LIMIT
     path = path_ids(ex, res.trace)
@@ -71,10 +67,10 @@ def graph_dot(ex: "Exploration", res: CheckResult, cap: int = DEFAULT_CAP) -> st
     bad = path[-1] if path and res.trace is not None and res.property else None
     witness: dict[int, list[str]] = {}
     for k, p in enumerate(model.sometimes):
-        sid = ex.found.wit[k]
+        sid = ex.witnesses[k]
         if sid >= 0:
             witness.setdefault(sid, []).append(p.name)
-    dead = {ex.found.deadlock} if ex.found.deadlock >= 0 else set()
+    dead = {ex.deadlock} if ex.deadlock >= 0 else set()
     title = f"{model.name} [{model.param_text}]: {n} states, {len(ex.edges[0])} transitions, verdict {res.verdict}"
     legend = " ".join(f'<font color="{THREAD_COLOURS[t.index % len(THREAD_COLOURS)]}">{escape(t.name)}</font>'
                       for t in model.threads)

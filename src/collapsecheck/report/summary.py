@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from collapsecheck.report.instance import HEADER, expected_text, slug
 
 if TYPE_CHECKING:
-    from collapsecheck.verify import Row
+    from collapsecheck.result.rows import Row
 
 COLUMNS = ("model", "parameters", "engine(s)", "expected", "observed", "states", "depth", "trace", "status")
 

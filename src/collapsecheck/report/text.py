@@ -99,7 +99,7 @@ def symbolic_lines(res: CheckResult) -> list[str]:
 
 def gate_line(row: "object") -> str:
     """One line per manifest entry: status, instance, expected vs observed, figures."""
-    from collapsecheck.verify import Row
+    from collapsecheck.result.rows import Row
 
     assert isinstance(row, Row)
     e = row.entry

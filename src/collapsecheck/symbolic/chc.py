@@ -123,7 +123,7 @@ def samples(system: System, model: Model, deadline: float
     for n in sizes:
         if time.monotonic() >= deadline:
             break
-        small = reduction.rebuild(model, red.size, n) if n != red.value else model
+        small = reduction.rebuild(model, red.size, n, red.build) if n != red.value else model
         ex = abstract.Explorer(system, small)
         rows |= ex.rows(ex.explore(SAMPLE_LIMIT))
     return rows, False, None

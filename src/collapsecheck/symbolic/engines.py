@@ -19,7 +19,7 @@ from typing import Any, Callable
 
 import z3
 
-from collapsecheck.engines import CheckConfig
+from collapsecheck.engine_config import CheckConfig
 from collapsecheck.errors import UsageError
 from collapsecheck.model import semantics
 from collapsecheck.model.core import Model
@@ -41,14 +41,14 @@ def choose_reduction(model: Model, config: CheckConfig) -> reduction.Reduction |
     if sym:
         if enc == "flat":
             raise UsageError("a symbolic size needs the reduced encoding, not encoding=flat")
-        red = reduction.plan(model, str(sym), symbolic=True)
-        reduction.check_generic(model, str(sym))
+        red = reduction.plan(model, str(sym), symbolic=True, build=config.build)
+        reduction.check_generic(model, str(sym), config.build)
         return red
     if enc == "flat" or not model.sizes:
         return None
     big = max(model.sizes, key=lambda s: s.value)
     if enc == "reduced" or big.value > FLAT_LIMIT:
-        return reduction.plan(model, big.name, symbolic=False)
+        return reduction.plan(model, big.name, symbolic=False, build=config.build)
     return None
 
 
@@ -64,7 +64,7 @@ def make_decoder(system: System, deadline: float) -> bmc.Decoder:
         if red.symbolic:
             n = zm.eval(system.params[0], model_completion=True).as_long()  # type: ignore[attr-defined]
             if n != red.value:
-                model = reduction.rebuild(model, red.size, n)
+                model = reduction.rebuild(model, red.size, n, red.build)
         return trace.concretize(model, aids, tg, deadline)
 
     return decode

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from collapsecheck.engine_config import ModelBuilder
 from collapsecheck.errors import ModelError, UsageError
 from collapsecheck.expr.nodes import (
     AtStep,
@@ -56,6 +57,7 @@ class Reduction:
     havoc_sites: list[str] = field(default_factory=list)
     pinned: list[str] = field(default_factory=list)  # index variables that name a tracked page of their own
     _full: set[int] = field(default_factory=set, repr=False)
+    build: ModelBuilder | None = field(default=None, repr=False, compare=False)  # rebuilds at other sizes
 
     def full_range(self, decl: VarDecl) -> bool:
         """The declared initial choices are the whole (size-dependent) range of the variable's sort."""
@@ -86,7 +88,7 @@ class Reduction:
 
 
 # ------------------------------------------------------------------------------------ planning
-def plan(model: Model, size: str, symbolic: bool) -> Reduction:
+def plan(model: Model, size: str, symbolic: bool, build: ModelBuilder | None = None) -> Reduction:
     """The reduction of ``model`` over size ``size``; raises UsageError/ModelError when it does not apply."""
     sizes = {s.name: s for s in model.sizes}
     if size not in sizes:
@@ -113,7 +115,7 @@ def plan(model: Model, size: str, symbolic: bool) -> Reduction:
     if needed > MAX_TRACKED:
         raise ModelError(f"model {model.name}: a property quantifies over {needed} pages at once; the reduction "
                          f"tracks at most {MAX_TRACKED}")
-    red = Reduction(size, symbolic, value, n_min(model, size), needed, offset)
+    red = Reduction(size, symbolic, value, n_min(model, size), needed, offset, build=build)
     red.pinned = pinned_indices(model, size, offset)
     red.havoc_sites = havoc_sites(model, size, red.pinned)
     if symbolic:
@@ -214,24 +216,26 @@ def _other_page_reads(e: Expr, size: str, pinned: list[str]) -> list[str]:
 
 
 # ------------------------------------------------------------------------------ size-genericity
-def rebuild(model: Model, size: str, value: int) -> Model:
-    """The same model file and parameters, with the size parameter set to ``value``."""
-    from collapsecheck import loader
-
+def rebuild(model: Model, size: str, value: int, build: ModelBuilder | None) -> Model:
+    """The same model file and parameters, with the size parameter set to ``value``, built by ``build``
+    (the loader's builder, handed down through ``CheckConfig.build``: the loader sits above the engines)."""
     params = dict(model.params)
+    if build is None:
+        raise UsageError(f"model {model.name} cannot be rebuilt at {size}={value}: no model builder was given "
+                         "(CheckConfig.build)")
     if model.file is None:
         raise UsageError(f"model {model.name} was not loaded from a file; it cannot be rebuilt at {size}={value}")
     if params.get(size) != {s.name: s.base for s in model.sizes}.get(size):
         raise UsageError(f"model {model.name}: size {size!r} is not set by a build parameter of the same name, "
                          "so the model cannot be rebuilt at another size")
     params[size] = value
-    return loader.build(Path(model.file), params)
+    return build(Path(model.file), params)
 
 
-def check_generic(model: Model, size: str) -> None:
+def check_generic(model: Model, size: str, build: ModelBuilder | None) -> None:
     """Refuse the symbolic size unless the model built at ``value`` and ``value + 1`` is the same template."""
     value = {s.name: s.value for s in model.sizes}[size]
-    other = rebuild(model, size, value + 1)
+    other = rebuild(model, size, value + 1, build)
     a, b = fingerprint(model, size), fingerprint(other, size)
     if a != b:
         where = _first_difference(a, b)

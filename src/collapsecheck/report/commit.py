@@ -1,0 +1,39 @@
+"""``verify MODEL --format commit``: a check's verdict, then each counterexample as CPU columns, as text
+to paste into a commit message.
+
+A renderer: it reads a model and its results and returns text. It must not run engines, decide
+verdicts or write files (``orchestration/commands.py`` prints it).
+"""
+
+from __future__ import annotations
+
+from typing import Mapping
+
+from collapsecheck.model.core import Model
+from collapsecheck.result import CheckResult, Verdict
+
+
+def commit_text(model: Model, results: Mapping[str, CheckResult]) -> str:
+    """``verify MODEL --format commit``: the verdict, then each counterexample as CPU columns."""
+    from collapsecheck.expr.printer import show
+    from collapsecheck.report.columns import commit_columns
+    from collapsecheck.report.sequence import build_chart
+    from collapsecheck.report.text import format_result
+
+    out: list[str] = []
+    for r in results.values():
+        if r.trace is None:
+            out.append(format_result(model, r))
+            continue
+        chart = build_chart(model, r)
+        head = f"{model.name} [{model.param_text}]: {str(r.verdict).upper()}"
+        head += f": {r.property}" if r.property else ""
+        out += [head, f"  engine {r.engine} ({r.bound}): {r.stats.states:,} states; counterexample of "
+                      f"{len(r.trace)} steps (shortest), {chart.switches} thread switches", ""]
+        out += commit_columns(chart)
+        if r.verdict == Verdict.VIOLATED and r.property:
+            p = model.property(r.property)
+            out += ["", f"    {p.name}: {show(p.expr)}"] + ([f"    ({p.doc})"] if p.doc else [])
+        elif r.message:
+            out += ["", f"    {r.message}"]
+    return "\n".join(out)
