@@ -1,10 +1,9 @@
-"""CI-facing outputs of ``collapsecheck verify``: JUnit/SARIF on stdout or in files and, under GitHub
+"""CI-facing outputs of ``collapsecheck verify``: JUnit/SARIF on stdout or in files, and, under GitHub
 Actions, error annotations and the job's step summary.
 
 This module decides *when* to emit (``--format``, ``--junit``/``--sarif`` paths, ``GITHUB_ACTIONS=true``,
-``$GITHUB_STEP_SUMMARY``) and where to write; the formats themselves live in ``collapsecheck.report``
-(the commit-message text in ``report/commit.py``). It receives finished ``Row``s: it must not run
-engines, decide verdicts or compare expectations (``verify.py`` does).
+``$GITHUB_STEP_SUMMARY``) and where to write; the formats themselves live in ``collapsecheck.report``.
+It must not decide verdicts or compare expectations (``verify.py`` does).
 """
 
 from __future__ import annotations
@@ -16,12 +15,12 @@ from typing import Mapping
 import click
 
 from collapsecheck.errors import UsageError, relpath
-from collapsecheck.result.rows import Row
+from collapsecheck.orchestration import verify
 
 MACHINE_FORMATS = ("junit", "sarif")
 
 
-def machine_text(fmt: str, rows: list[Row], manifest_path: Path | None = None) -> str:
+def machine_text(fmt: str, rows: list[verify.Row], manifest_path: Path | None = None) -> str:
     mpath = relpath(str(manifest_path)) if manifest_path else "models/manifest.toml"
     if fmt == "junit":
         from collapsecheck.report.junit import junit_xml
@@ -32,7 +31,7 @@ def machine_text(fmt: str, rows: list[Row], manifest_path: Path | None = None) -
     return sarif_text(rows, mpath)
 
 
-def write_files(rows: list[Row], junit: Path | None, sarif: Path | None,
+def write_files(rows: list[verify.Row], junit: Path | None, sarif: Path | None,
                 manifest_path: Path | None = None) -> None:
     for fmt, path in (("junit", junit), ("sarif", sarif)):
         if path is None:
@@ -45,7 +44,7 @@ def write_files(rows: list[Row], junit: Path | None, sarif: Path | None,
         click.echo(f"wrote {relpath(str(path))} ({fmt})", err=True)
 
 
-def github(rows: list[Row], fmt: str, manifest_path: Path | None = None,
+def github(rows: list[verify.Row], fmt: str, manifest_path: Path | None = None,
            env: Mapping[str, str] | None = None) -> None:
     """Under GitHub Actions: annotations (on stdout for text output, else stderr, so a JSON/SARIF/JUnit
     document on stdout stays valid; the runner reads workflow commands from both) and the step summary."""
