@@ -1,7 +1,8 @@
 """The options every engine reads: :class:`CheckConfig` (limits, depth, engine options, the model builder).
 
-It sits at the engine layer (engines import it; the orchestration fills it in), so that no engine has to
-import the orchestration to learn its limits. It must not import any engine, the loader or a reporter.
+It sits below the engines, beside ``collapsecheck.result`` (engines import it; the orchestration fills it
+in), so that no engine imports the orchestration to learn its limits. It must not import any engine, the
+loader or a reporter.
 """
 
 from __future__ import annotations

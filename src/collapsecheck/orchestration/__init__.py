@@ -9,5 +9,5 @@
 - ``figures.py``: the ``diagram`` and ``graph`` commands.
 
 It may import every layer below it (report, engines, result, model, expr); nothing below imports it.
-It must not decide verdicts (engines do) or format results (``collapsecheck.report`` does).
+It must not decide verdicts (engines do); output formats live in ``collapsecheck.report``.
 """
