@@ -34,7 +34,7 @@ def _write_or_fallback(dot_text: str, out: Path) -> int:
 
 
 def diagram(spec: str, params: dict[str, str], output: Path, prop: str | None, fewest_switches: bool,
-            notes: bool, max_states: int, timeout: float) -> int:
+            notes: bool, max_states: int, timeout: float, full: bool = False) -> int:
     """Write the sequence diagram of MODEL's counterexample: .dot/.svg/.png (Graphviz swimlanes),
     .mmd (Mermaid) or .txt (commit-message columns)."""
     from collapsecheck.explicit.run import run
@@ -61,7 +61,7 @@ def diagram(spec: str, params: dict[str, str], output: Path, prop: str | None, f
     if trace is None:
         raise UsageError(f"{model.name} [{model.param_text}] is {res.verdict}: there is no counterexample to draw"
                          + (f" ({res.message})" if res.message else ""))
-    chart = build_chart(model, res, trace, prop)
+    chart = build_chart(model, res, trace, prop, full)
     suffix = output.suffix.lower()
     if suffix in (".mmd", ".txt"):
         text = chart_mermaid(chart) if suffix == ".mmd" else "\n".join(commit_columns(chart)) + "\n"
