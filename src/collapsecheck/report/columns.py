@@ -39,8 +39,9 @@ def change_text(e: Event, lane: str = "", arrow: str = "->") -> str:
 
 def _entry(r: Row) -> list[str]:
     head = r.step + (f": {r.case}" if r.case else "")
-    return [head] + [f"  {change_text(e, r.lane)}" for e in r.events] + \
-        [f"  {change_text(e, r.lane)} (step {n}, folded)" for n, e in r.carried]
+    # Changes of folded steps first: they happened before this step.
+    return [head] + [f"  {change_text(e, r.lane)} (step {n}, folded)" for n, e in r.carried] + \
+        [f"  {change_text(e, r.lane)}" for e in r.events]
 
 
 def _wrap(lines: list[str], width: int) -> list[str]:

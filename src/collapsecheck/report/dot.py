@@ -101,9 +101,9 @@ def _strip(values: list[str], members: tuple[str, ...], changed: set[int], index
     return f'<<table border="0" cellborder="1" cellspacing="2" cellpadding="3">{rows}</table>>'
 
 
-def _badge(e: Event, lane: str = "") -> str:
+def _badge(e: Event, lane: str = "", suffix: str = "") -> str:
     small = '<font point-size="9">{}</font>'
-    text = change_text(e, lane, "\u2192")
+    text = change_text(e, lane, "\u2192") + suffix
     if e.kind == Kind.ACQUIRE:
         return f'<tr><td bgcolor="{ACQUIRE_BG}" align="left">' + small.format(f"lock {_h(e.lock)}") + "</td></tr>"
     if e.kind == Kind.RELEASE:
@@ -128,10 +128,10 @@ def _step_label(r: Row, columns: list[tuple[str, str]]) -> str:
         case = "<br/>".join(_h(x) for x in wrap_words(r.case, CASE_WIDTH))
         parts.append(f'<tr><td><font point-size="9"><i>{case}</i></font></td></tr>')
     # Changes with a state column of their own are drawn there, not repeated in the box.
+    # Local changes of folded steps first (they happened before this step), marked with their number.
+    parts += [b for n, e in r.carried for b in [_badge(e, r.lane, f" (step {n}, folded)")] if b]
     parts += [b for b in (_badge(e, r.lane) for e in r.events if _column_of(e.var, columns) is None
                           or e.kind not in (Kind.FLAG, Kind.VALUE)) if b]
-    parts += [b.replace("</font></td>", f" (step {n}, folded)</font></td>", 1)
-              for n, e in r.carried for b in [_badge(e, r.lane)] if b]
     return '<<table border="0" cellborder="0" cellspacing="1" cellpadding="1">' + "".join(parts) + "</table>>"
 
 

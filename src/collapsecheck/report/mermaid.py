@@ -25,8 +25,8 @@ def _m(text: str) -> str:
 
 
 def _changes(r: Row) -> list[str]:
-    return [change_text(e, r.lane, "→") for e in r.events] + \
-        [change_text(e, r.lane, "→") + f" (step {n}, folded)" for n, e in r.carried]
+    return [change_text(e, r.lane, "→") + f" (step {n}, folded)" for n, e in r.carried] + \
+        [change_text(e, r.lane, "→") for e in r.events]
 
 
 def _lines(text: str) -> str:

@@ -86,7 +86,7 @@ def fold_note(folded: list[Folded], total: int) -> str:
     """One line saying how many steps were folded, which, and where to see them (empty when none was)."""
     if not folded:
         return ""
-    which = ", ".join(f"{f.number} {f.thread}:{f.step}" for f in folded)
+    which = ", ".join(f"{f.thread}:{f.step} ({f.number})" for f in folded)
     return (f"{len(folded)} of {total} steps folded (purely local: no shared change, no input of the "
             f"property): {which}; --full-trace shows every step")
 

@@ -48,8 +48,8 @@ def trace_lines(model: Model, trace: Trace, indent: str = "  ", prop: str | None
     ws = max([len(_step_name(s.step.step, s.step.case)) for s in shown] + [4])
     for sh in shown:
         st = sh.step
-        ch = [f"{n}: {o} -> {v}" for n, o, v in st.changes + sh.moves]
-        ch += [f"{n}: {o} -> {v} (in folded step {k})" for k, n, o, v in sh.carried]
+        ch = [f"{n}: {o} -> {v} (in folded step {k})" for k, n, o, v in sh.carried]
+        ch += [f"{n}: {o} -> {v}" for n, o, v in st.changes + sh.moves]
         lines.append(f"{indent}{sh.number:>3}. {st.thread:<{wt}}  {_step_name(st.step, st.case):<{ws}}  "
                      + ("; ".join(ch) or "(no shared change)"))
     if folded:
