@@ -76,13 +76,24 @@ def fewest_switch_path(ex: "Exploration", targets: set[int], length: int,
     dep = depths(ex) if dep is None else dep
     thread_of = [a.thread for a in model.actions]
     scale = length + 1  # more than any switch count: one unit of weight outranks every switch
-    # Forward adjacency restricted to shortest-path edges (depth d -> d + 1), in recorded order; each
-    # edge carries its weight already scaled, so the programme below minimises (weight, switches).
+    # Forward adjacency restricted to shortest-path edges (depth d -> d + 1), in recorded order.
     src, dst, act = ex.edges
-    succ: dict[int, list[tuple[int, int, int]]] = {}
+    succ: dict[int, list[tuple[int, int]]] = {}
     for u, v, a in zip(src, dst, act):
         if dep[v] == dep[u] + 1 and dep[u] < length:
-            succ.setdefault(u, []).append((a, v, weight(u, v, a) * scale if weight is not None else 0))
+            succ.setdefault(u, []).append((a, v))
+    # Edge weights, scaled so that the programme below minimises (weight, switches); computed only for
+    # edges into states that can still reach a target, and each at most once.
+    memo: dict[tuple[int, int, int], int] = {}
+
+    def w_of(u: int, v: int, a: int) -> int:
+        if weight is None:
+            return 0
+        key = (u, v, a)
+        w = memo.get(key)
+        if w is None:
+            w = memo[key] = weight(u, v, a) * scale
+        return w
     # g[v][t]: fewest switches from v to a target at depth ``length`` when thread t moved last
     # (index T stands for "nobody moved yet", which costs no switch).
     g: dict[int, list[int]] = {v: [0] * (T + 1) for v in targets if dep[v] == length}
@@ -94,11 +105,12 @@ def fewest_switch_path(ex: "Exploration", targets: set[int], length: int,
     for d in range(length - 1, -1, -1):
         for u in by_depth.get(d, ()):
             best = [_INF] * (T + 1)
-            for a, v, w in succ[u]:
+            for a, v in succ[u]:
                 gv = g.get(v)
                 if gv is None:
                     continue
                 t = thread_of[a]
+                w = w_of(u, v, a)
                 for last in range(T + 1):
                     c = gv[t] + w + (last != t and last != T)
                     if c < best[last]:
@@ -112,8 +124,8 @@ def fewest_switch_path(ex: "Exploration", targets: set[int], length: int,
     state, last, aids = start, T, []
     for _ in range(length):
         need = g[state][last]
-        a, v = min((a, v) for a, v, w in succ[state]
-                   if v in g and g[v][thread_of[a]] + w + (last != thread_of[a] and last != T) == need)
+        a, v = min((a, v) for a, v in succ[state]
+                   if v in g and g[v][thread_of[a]] + w_of(state, v, a) + (last != thread_of[a] and last != T) == need)
         aids.append(a)
         state, last = v, thread_of[a]
     return start, aids
