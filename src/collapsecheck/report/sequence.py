@@ -22,6 +22,7 @@ from collapsecheck.result import CheckResult, Trace, Verdict
 
 # A violated ``all(...)`` over 512 pages has up to 512 false instances: this many are listed, then a count.
 MAX_FALSE_INSTANCES = 4
+MAX_HOLDS = 6  # conjuncts that hold, listed with their values before a counted mark
 
 
 @dataclass(frozen=True)
@@ -190,6 +191,14 @@ def clauses(model: Model, expr: Expr, state: tuple) -> list[Clause]:
             continue
         holds = bool(evaluate(c, view))
         out.append(Clause(holds, show(c), tuple(_reads_of(model, c, state, {}))))
+    # A conjunction written over every page may have hundreds of conjuncts: the false ones are all kept
+    # (a false ``all`` is capped above), the ones that hold beyond MAX_HOLDS are counted, with a mark.
+    held = [c for c in out if c.holds and not c.text.endswith("value(s) of i")]
+    if len(held) > MAX_HOLDS:
+        drop = set(map(id, held[MAX_HOLDS:]))
+        out = [c for c in out if id(c) not in drop]
+        out.append(Clause(True, f"... and {len(drop)} more conjuncts that hold (the expression above lists "
+                                "them all)", ()))
     return out
 
 
