@@ -9,9 +9,9 @@ other shared, non-lock, non-ghost variable the trace changes (a pmd value, a ref
 initial value in the head and its new value on every row that changes it. Lock acquire/release, ghost
 observations and the thread's own locals (a stale snapshot is often the whole bug) are badges inside the
 acting thread's box. Purely local steps are folded (the step-number cell says how many, the ending names
-them). The violated property closes the chart: its conjuncts with the values they read, the locks held,
-and every initial value not shown in a head. Text wraps at spaces only; a note too long to show ends in
-a mark that names the model line where it is written in full.
+them). Every initial value not shown in a head is listed under the title. The violated property closes
+the chart: its conjuncts with the values they read and the locks held. Text wraps at spaces only; a note
+too long to show ends in a mark that names the model line where it is written in full.
 
 The text is built by hand in a fixed order, so it is byte-identical across runs. This module must not run
 ``dot`` (``render.py`` does) or decide anything about the trace (``sequence.py`` does).
@@ -159,7 +159,7 @@ def chart_dot(model: Model, chart: Chart, notes: bool = True) -> str:
     cols = [f"L{k}" for k in range(len(lanes))] + [f"A{k}" for k in range(len(arrays))] \
         + [f"V{k}" for k in range(len(columns))] + (["N"] if notes else [])
     total = chart.total or len(chart.rows)
-    head = f"{chart.title}: {total} steps" + (f", {len(chart.rows)} shown ({len(chart.folded)} purely local " 
+    head = f"{chart.title}: {total} steps" + (f", {len(chart.rows)} shown ({len(chart.folded)} purely local "
                                               "folded)" if chart.folded else "") \
         + f", {chart.switches} thread switch" + ("es" if chart.switches != 1 else "")
     # Every initial value is stated: locals in their lane's head, strips and state columns in theirs,

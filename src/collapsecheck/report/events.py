@@ -172,7 +172,7 @@ def held_locks(model: Model, trace: Trace) -> list[tuple[str, str]]:
                 per = readers.setdefault(n, {})
                 per[s.thread] = per.get(s.thread, 0) + int(v) - int(o)
     for k, slot in enumerate(model.layout.slots):
-        if slot.decl is None:
+        if slot.decl is None or slot.decl.thread is not None:  # pcs and locals are no locks
             continue
         value = slot.sort.show(final[k])
         if isinstance(slot.sort, OwnerSort) and value != "nobody":
