@@ -78,7 +78,7 @@ def diagram(spec: str, params: dict[str, str], output: Path, prop: str | None, f
 def graph(spec: str, params: dict[str, str], output: Path, cap: int, timeout: float) -> int:
     """Write the reachable interleaving graph of a small model, the counterexample highlighted."""
     from collapsecheck.explicit import engine
-    from collapsecheck.explicit.switches import prefer_fewest_switches
+    from collapsecheck.explicit.shortest_events import prefer_fewest_events
     from collapsecheck.report.render import FORMATS
     from collapsecheck.report.statespace import graph_dot, too_large
 
@@ -92,5 +92,5 @@ def graph(spec: str, params: dict[str, str], output: Path, cap: int, timeout: fl
             raise too_large(len(ex.states), cap, at_least=True)
         raise UsageError(f"the search hit the time limit after {len(ex.states):,} states; no graph drawn")
     res = engine.verdict_of(ex)
-    prefer_fewest_switches(res, ex)
+    prefer_fewest_events(res, ex)  # the same counterexample as `diagram` and `verify` show
     return _write_or_fallback(graph_dot(ex, res, cap), output)
