@@ -145,7 +145,7 @@ def test_every_change_of_the_text_trace_is_in_every_format(stale, uffd):
         for r in chart.rows:
             lane = _lane_text(cols, r.lane)
             for e in r.events:
-                assert f"{e.var}: {e.old} -> {e.new}" in text
+                assert f"{e.var}: {e.old} -> {e.new}" in " ".join(text.split())
                 short = e.var[len(r.lane) + 1:] if e.var.startswith(r.lane + ".") else e.var
                 if e.lock:
                     want = [f"lock {e.lock}" if e.new != "nobody" and e.kind == "acquire" else f"unlock {e.lock}"]
@@ -191,7 +191,13 @@ def test_initial_values_in_full(uffd):
         assert short in dot, n
 
 
-def test_wrapping_never_splits_an_identifier(toy, stale):
+def test_wrapping_never_splits_an_identifier(toy, stale, uffd):
+    for model, res, chart in (uffd, stale):  # the text trace: long change lists wrap at spaces
+        text = format_result(model, res).splitlines()
+        assert all(len(x) <= 150 for x in text if not x.startswith("  witnesses"))
+        for r in chart.rows:
+            for e in r.events:
+                assert any(e.var in x for x in text), e.var
     for model, res, chart in ((toy[0], toy[1], build_chart(*toy)), stale):
         cols = commit_columns(chart, "")
         dot = chart_dot(model, chart)

@@ -14,6 +14,7 @@ from collapsecheck.report.sequence import clauses, fold_note
 from collapsecheck.result import CheckResult, Trace, Verdict
 
 WIDTH = 110  # wrap long lines (initial values, notes) here, at word boundaries only
+STEP_COL = 44  # the step column of a numbered trace; a longer step name gets a line of its own
 
 
 def compact_state(model: Model, state: tuple) -> list[str]:
@@ -45,13 +46,20 @@ def trace_lines(model: Model, trace: Trace, indent: str = "  ", prop: str | None
                        indent + "    ") if trace.states else []
     shown, folded = fold_steps(model, trace, prop, full)
     wt = max([len(s.step.thread) for s in shown] + [6])
-    ws = max([len(_step_name(s.step.step, s.step.case)) for s in shown] + [4])
+    ws = min(max([len(_step_name(s.step.step, s.step.case)) for s in shown] + [4]), STEP_COL)
+    col = " " * (len(indent) + 5 + wt + 2 + ws + 2)  # where the changes start
     for sh in shown:
         st = sh.step
         ch = [f"{n}: {o} -> {v} (in folded step {k})" for k, n, o, v in sh.carried]
         ch += [f"{n}: {o} -> {v}" for n, o, v in st.changes + sh.moves]
-        lines.append(f"{indent}{sh.number:>3}. {st.thread:<{wt}}  {_step_name(st.step, st.case):<{ws}}  "
-                     + ("; ".join(ch) or "(no shared change)"))
+        name = _step_name(st.step, st.case)
+        head = f"{indent}{sh.number:>3}. {st.thread:<{wt}}  {name:<{ws}}  "
+        if len(name) > ws:  # a long step name gets its own line; the changes follow in their column
+            lines.append(head.rstrip())
+            head = col
+        # Each change is kept whole (its spaces made unbreakable while wrapping), changes wrap at "; ".
+        items = "; ".join(c.replace(" ", "\u00a0") for c in ch) or "(no\u00a0shared\u00a0change)"
+        lines += [x.replace("\u00a0", " ") for x in wrap_words(items, max(WIDTH, len(col) + 40), head, col)]
     if folded:
         lines += wrap_words(f"({fold_note(folded, len(trace.steps))})", WIDTH, indent + "     ",
                             indent + "      ")
