@@ -80,7 +80,7 @@ def test_pages_embed_the_figure(two_runs):
     assert f"{stem}.svg" in a
     assert "<svg" in html and "<?xml" not in html and "src=" not in html  # inlined, self-contained
     assert "CPU A (uffd_register)" in md and "=> violated: no_missing_page_becomes_present" in md
-    assert "| counterexample | 19 steps, 2 thread switches |" in md
+    assert "| counterexample | 19 steps (2 purely local folded), 2 thread switches |" in md
 
 
 def test_without_dot_pages_degrade_deterministically(tmp_path, monkeypatch):

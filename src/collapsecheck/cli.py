@@ -107,11 +107,13 @@ def main() -> None:
                    "above 8 pages).")
 @click.option("--portfolio", default=None, metavar="M1,M2,...",
               help="pdr: proof members to try, in order (spacer, spacer-global, closure, houdini, kind).")
+@click.option("--full-trace", is_flag=True,
+              help="Show every step of a counterexample (by default purely local steps are folded).")
 def verify(model: str | None, params: tuple[str, ...], engine_names: tuple[str, ...], fmt: str, max_states: int,
            timeout: float, depth: int, manifest_path: Path | None, only: tuple[str, ...], skip: tuple[str, ...],
            budget: str, update: bool, reports_dir: Path | None, no_reports: bool, progress: bool,
            junit: Path | None, sarif: Path | None, max_memory: int | None, por: bool, symmetry: bool,
-           symbolic_size: str | None, encoding: str, portfolio: str | None) -> None:
+           symbolic_size: str | None, encoding: str, portfolio: str | None, full_trace: bool) -> None:
     """Check MODEL, or with no MODEL run every manifest entry (the CI gate)."""
     from collapsecheck.orchestration import commands
 
@@ -123,7 +125,7 @@ def verify(model: str | None, params: tuple[str, ...], engine_names: tuple[str, 
     if model is None:
         _guard(lambda: commands.gate(manifest_path, only, skip, budget, update, reports_dir, no_reports, **opts))
     else:
-        _guard(lambda: commands.verify_one(model, _params(params), **opts))
+        _guard(lambda: commands.verify_one(model, _params(params), full_trace=full_trace, **opts))
 
 
 @main.command()
@@ -144,17 +146,20 @@ def show(model: str, params: tuple[str, ...], as_json: bool) -> None:
               help="Output file: .dot/.svg/.png (Graphviz swimlanes), .mmd (Mermaid), .txt (CPU columns).")
 @click.option("--property", "prop", default=None, help="Draw this violated property's counterexample.")
 @click.option("--fewest-switches/--bfs-order", default=True, show_default=True,
-              help="Among the shortest counterexamples, draw one with the fewest thread switches.")
+              help="Among the shortest counterexamples, draw one with the fewest events, then the fewest "
+                   "thread switches.")
 @click.option("--notes/--no-notes", default=True, show_default=True, help="Column with each step's doc string.")
+@click.option("--full-trace", is_flag=True,
+              help="Draw every step (by default purely local steps are folded and listed).")
 @click.option("--max-states", type=click.IntRange(1), default=5_000_000, show_default=True)
 @click.option("--timeout", type=click.FloatRange(0, min_open=True), default=600.0, show_default=True)
 def diagram(model: str, params: tuple[str, ...], output: Path, prop: str | None, fewest_switches: bool,
-            notes: bool, max_states: int, timeout: float) -> None:
+            notes: bool, full_trace: bool, max_states: int, timeout: float) -> None:
     """Draw MODEL's counterexample as a sequence diagram (one lane per thread)."""
     from collapsecheck.orchestration import figures
 
     _guard(lambda: figures.diagram(model, _params(params), output, prop, fewest_switches, notes, max_states,
-                                   timeout))
+                                   timeout, full_trace))
 
 
 @main.command()

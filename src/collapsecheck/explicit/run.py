@@ -45,9 +45,10 @@ def run(model: Model, config: CheckConfig) -> CheckResult:
     # Under reductions the traces were rebuilt by an unreduced search already; re-ordering them would
     # need the full graph, which is what the reduction avoided.
     if opts.get("fewest_switches", True) and not ex.reduction:
-        # Same length, fewer thread switches: a counterexample that reads like a CPU A / CPU B story.
-        from collapsecheck.explicit.switches import prefer_fewest_switches
+        # Same length, fewest events, then fewest thread switches: a counterexample that reads like the
+        # CPU A / CPU B story of a commit message.
+        from collapsecheck.explicit.shortest_events import prefer_fewest_events
 
-        prefer_fewest_switches(result, ex)
+        prefer_fewest_events(result, ex)
     result.artifacts["exploration"] = ex
     return result

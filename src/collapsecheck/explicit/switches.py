@@ -19,7 +19,7 @@ reported, and it never touches lasso (progress) traces, whose shape is not a sho
 from __future__ import annotations
 
 from array import array
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from collapsecheck.expr.evaluate import evaluate
 from collapsecheck.model import semantics
@@ -65,20 +65,35 @@ def depths(ex: "Exploration") -> array:
 
 
 def fewest_switch_path(ex: "Exploration", targets: set[int], length: int,
-                       dep: array | None = None) -> tuple[int, list[int]] | None:
+                       dep: array | None = None,
+                       weight: Callable[[int, int, int], int] | None = None) -> tuple[int, list[int]] | None:
     """(start state id, action ids) of a path of exactly ``length`` steps from an initial state to one
-    of ``targets`` with the fewest thread switches; None if no target lies at that depth."""
+    of ``targets`` with the fewest thread switches; None if no target lies at that depth. ``weight(u, v,
+    action)`` (0 or 1 per edge, e.g. "is an event") is minimised first, switches break ties."""
     assert ex.edges is not None
     model = ex.model
     T = len(model.threads)
     dep = depths(ex) if dep is None else dep
     thread_of = [a.thread for a in model.actions]
+    scale = length + 1  # more than any switch count: one unit of weight outranks every switch
     # Forward adjacency restricted to shortest-path edges (depth d -> d + 1), in recorded order.
     src, dst, act = ex.edges
     succ: dict[int, list[tuple[int, int]]] = {}
     for u, v, a in zip(src, dst, act):
         if dep[v] == dep[u] + 1 and dep[u] < length:
             succ.setdefault(u, []).append((a, v))
+    # Edge weights, scaled so that the programme below minimises (weight, switches); computed only for
+    # edges into states that can still reach a target, and each at most once.
+    memo: dict[tuple[int, int, int], int] = {}
+
+    def w_of(u: int, v: int, a: int) -> int:
+        if weight is None:
+            return 0
+        key = (u, v, a)
+        w = memo.get(key)
+        if w is None:
+            w = memo[key] = weight(u, v, a) * scale
+        return w
     # g[v][t]: fewest switches from v to a target at depth ``length`` when thread t moved last
     # (index T stands for "nobody moved yet", which costs no switch).
     g: dict[int, list[int]] = {v: [0] * (T + 1) for v in targets if dep[v] == length}
@@ -95,8 +110,9 @@ def fewest_switch_path(ex: "Exploration", targets: set[int], length: int,
                 if gv is None:
                     continue
                 t = thread_of[a]
+                w = w_of(u, v, a)
                 for last in range(T + 1):
-                    c = gv[t] + (last != t and last != T)
+                    c = gv[t] + w + (last != t and last != T)
                     if c < best[last]:
                         best[last] = c
             if min(best) < _INF:
@@ -109,7 +125,7 @@ def fewest_switch_path(ex: "Exploration", targets: set[int], length: int,
     for _ in range(length):
         need = g[state][last]
         a, v = min((a, v) for a, v in succ[state]
-                   if v in g and g[v][thread_of[a]] + (last != thread_of[a] and last != T) == need)
+                   if v in g and g[v][thread_of[a]] + w_of(state, v, a) + (last != thread_of[a] and last != T) == need)
         aids.append(a)
         state, last = v, thread_of[a]
     return start, aids
@@ -135,9 +151,17 @@ def _targets_deadlock(ex: "Exploration", length: int, dep: array) -> set[int]:
             and not semantics.terminal_ok(ex.model, _state(ex, v))}
 
 
-def prefer_fewest_switches(result: CheckResult, ex: "Exploration", cap: int = SWITCH_CAP) -> None:
+# A secondary objective minimised before switches: (exploration with edges, property or None for a
+# deadlock path) -> edge weight function, and (trace, property) -> the same cost summed over a trace.
+Weigh = Callable[["Exploration", "str | None"], Callable[[int, int, int], int]]
+Cost = Callable[[Trace, "str | None"], int]
+
+
+def prefer_fewest_switches(result: CheckResult, ex: "Exploration", cap: int = SWITCH_CAP,
+                           weigh: Weigh | None = None, cost: Cost | None = None) -> None:
     """Replace every shortest (non-lasso) counterexample of ``result`` by one of the same length with the
-    fewest thread switches. Leaves the result alone when the search was partial or the graph too big."""
+    fewest thread switches (with ``weigh``/``cost``: the smallest cost first, then the fewest switches).
+    Leaves the result alone when the search was partial or the graph too big."""
     if result.bound != "exhaustive" or len(ex.states) > cap:
         return
     lassos = set(result.extra.get("cycle_start", {}))
@@ -151,22 +175,26 @@ def prefer_fewest_switches(result: CheckResult, ex: "Exploration", cap: int = SW
     dep = depths(full)
     from collapsecheck.explicit.engine import make_trace
 
-    def better(old: Trace, targets: set[int]) -> Trace:
-        found = fewest_switch_path(full, targets, len(old), dep)
+    def better(old: Trace, targets: set[int], prop: str | None) -> Trace:
+        found = fewest_switch_path(full, targets, len(old), dep, weigh(full, prop) if weigh else None)
         if found is None:  # cannot happen for a BFS trace; keep the original rather than guess
             return old
         start, aids = found
         states = semantics.replay(full.model, _state(full, start), aids)
         new = make_trace(full.model, states, aids)
-        return new if count_switches(new) <= count_switches(old) else old
+
+        def score(t: Trace) -> tuple[int, int]:
+            return (cost(t, prop) if cost else 0, count_switches(t))
+
+        return new if score(new) <= score(old) else old
 
     for name, old in wanted.items():
-        new = better(old, _targets_violating(full, ex.model.property(name), len(old), dep))
+        new = better(old, _targets_violating(full, ex.model.property(name), len(old), dep), name)
         result.violations[name] = new
         if result.property == name:
             result.trace = new
     if result.deadlock is not None:
-        new = better(result.deadlock, _targets_deadlock(full, len(result.deadlock), dep))
+        new = better(result.deadlock, _targets_deadlock(full, len(result.deadlock), dep), None)
         if result.verdict == Verdict.DEADLOCK:
             result.trace = new
         result.deadlock = new

@@ -34,6 +34,13 @@ def show(e: Expr) -> str:
     return _show(e, {}, 0)
 
 
+def show_bound(e: Expr, values: dict[int, int | str], depth: int = 1) -> str:
+    """``e`` with bound index variables (by ``id``) printed as the given values: one instance of the body
+    of a quantifier (``not mapped[0]`` for ``all(not mapped[i] ...)`` at i = 0). ``depth``: the nesting
+    depth of ``e``, so inner quantifiers keep their usual names."""
+    return _show(e, {k: str(v) for k, v in values.items()}, depth)
+
+
 def _show(e: Expr, names: dict[int, str], depth: int) -> str:
     def sub(x: Expr) -> str:
         return _show(x, names, depth)

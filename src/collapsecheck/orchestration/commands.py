@@ -52,7 +52,7 @@ def _config(max_states: int, timeout: float, depth: int, progress: bool, max_mem
 def verify_one(spec: str, params: dict[str, str], *, engines: list[str], fmt: str, max_states: int,
                timeout: float, depth: int, progress: bool, junit: Path | None = None,
                sarif: Path | None = None, max_memory: int | None = None, por: bool = False,
-               symmetry: bool = False, symbolic: dict[str, str] | None = None) -> int:
+               symmetry: bool = False, symbolic: dict[str, str] | None = None, full_trace: bool = False) -> int:
     names = _engine_list(engines, ["explicit"])
     path = loader.resolve(spec)
     model = loader.build(path, params)
@@ -66,8 +66,8 @@ def verify_one(spec: str, params: dict[str, str], *, engines: list[str], fmt: st
     elif fmt in ci.MACHINE_FORMATS:
         click.echo(ci.machine_text(fmt, rows), nl=False)
     else:
-        click.echo(commit_text(model, results) if fmt == "commit" else
-                   "\n".join(format_result(model, r) for r in results.values()))
+        click.echo(commit_text(model, results, full_trace) if fmt == "commit" else
+                   "\n".join(format_result(model, r, full_trace) for r in results.values()))
         for p in problems:
             click.echo(f"MISMATCH: {p}")
     ci.write_files(rows, junit, sarif)

@@ -34,7 +34,7 @@ def _write_or_fallback(dot_text: str, out: Path) -> int:
 
 
 def diagram(spec: str, params: dict[str, str], output: Path, prop: str | None, fewest_switches: bool,
-            notes: bool, max_states: int, timeout: float) -> int:
+            notes: bool, max_states: int, timeout: float, full: bool = False) -> int:
     """Write the sequence diagram of MODEL's counterexample: .dot/.svg/.png (Graphviz swimlanes),
     .mmd (Mermaid) or .txt (commit-message columns)."""
     from collapsecheck.explicit.run import run
@@ -61,7 +61,7 @@ def diagram(spec: str, params: dict[str, str], output: Path, prop: str | None, f
     if trace is None:
         raise UsageError(f"{model.name} [{model.param_text}] is {res.verdict}: there is no counterexample to draw"
                          + (f" ({res.message})" if res.message else ""))
-    chart = build_chart(model, res, trace, prop)
+    chart = build_chart(model, res, trace, prop, full)
     suffix = output.suffix.lower()
     if suffix in (".mmd", ".txt"):
         text = chart_mermaid(chart) if suffix == ".mmd" else "\n".join(commit_columns(chart)) + "\n"
@@ -79,7 +79,7 @@ def graph(spec: str, params: dict[str, str], output: Path, cap: int, timeout: fl
     """Write the reachable interleaving graph of a small model, the counterexample highlighted."""
     from collapsecheck.explicit import engine
     from collapsecheck.explicit.graph import state_graph
-    from collapsecheck.explicit.switches import prefer_fewest_switches
+    from collapsecheck.explicit.shortest_events import prefer_fewest_events
     from collapsecheck.report.render import FORMATS
     from collapsecheck.report.statespace import graph_dot, too_large
 
@@ -93,5 +93,5 @@ def graph(spec: str, params: dict[str, str], output: Path, cap: int, timeout: fl
             raise too_large(len(ex.states), cap, at_least=True)
         raise UsageError(f"the search hit the time limit after {len(ex.states):,} states; no graph drawn")
     res = engine.verdict_of(ex)
-    prefer_fewest_switches(res, ex)
+    prefer_fewest_events(res, ex)  # the same counterexample as `diagram` and `verify` show
     return _write_or_fallback(graph_dot(state_graph(ex), res, cap), output)

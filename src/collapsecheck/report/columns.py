@@ -5,46 +5,57 @@
                                 xas_next: hole: xas_store(h)
                                   slot[0]: HOLE -> HUGE
 
-Each step is one entry in its thread's column (``step: case``), followed by the changes other threads can
-see (slot, flag, observation and value changes; lock operations are already named by the kernel functions
-the steps are called after, so they are left out to keep the columns narrow). Plain ASCII arrows, so it can
-be pasted into a commit message as is. Threads that never move get no column but a closing note. It must
-not compute anything about the trace beyond layout (``sequence.py`` does).
+Each step is one entry in its thread's column (``step: case``), followed by everything it changed, as the
+text trace of ``verify`` shows it: locks (``lock xa_lock``), slots, flags, observations, shared values and
+the thread's own locals (a stale snapshot is often the whole bug), plus local changes of folded steps.
+Every value is shown in full; lines wrap at spaces only, so an identifier is never split (a column
+widens for a word longer than its width). The ending gives the violated property's conjuncts with their
+values, the locks held, and which purely local steps were folded. Plain ASCII arrows, so it can be pasted
+into a commit message as is. Threads that never move get no column but a closing note. It must not
+compute anything about the trace beyond layout (``sequence.py`` does).
 """
 
 from __future__ import annotations
 
-import textwrap
-
-from collapsecheck.report.events import LOCK_KINDS, Kind
+from collapsecheck.report.events import Event, Kind
 from collapsecheck.report.sequence import Chart, Row
+from collapsecheck.report.text import WIDTH, wrap_words
 
 CPU = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-MAX_COL = 34
+MAX_COL = 40
 GAP = 2
+
+
+def change_text(e: Event, lane: str = "", arrow: str = "->") -> str:
+    """One change: ``lock xa_lock``, ``unlock mmap_lock (read)``, ``slot[0]: HOLE -> HUGE``; a local of
+    ``lane`` without its thread prefix (the lane already names the thread)."""
+    if e.kind == Kind.ACQUIRE:
+        return f"lock {e.lock}"
+    if e.kind == Kind.RELEASE:
+        return f"unlock {e.lock}"
+    var = e.var[len(lane) + 1:] if e.kind == Kind.LOCAL and lane and e.var.startswith(lane + ".") else e.var
+    return f"{var}: {e.old} {arrow} {e.new}"
 
 
 def _entry(r: Row) -> list[str]:
     head = r.step + (f": {r.case}" if r.case else "")
-    out = [head]
-    for e in r.events:
-        if e.kind in LOCK_KINDS or e.kind == Kind.LOCAL:
-            continue
-        out.append(f"  {e.var}: {e.old} -> {e.new}")
-    return out
+    # Changes of folded steps first: they happened before this step.
+    return [head] + [f"  {change_text(e, r.lane)} (step {n}, folded)" for n, e in r.carried] + \
+        [f"  {change_text(e, r.lane)}" for e in r.events]
 
 
 def _wrap(lines: list[str], width: int) -> list[str]:
-    """Wrap each line to ``width``, keeping its indent; continuation lines are indented two more."""
+    """Wrap each line to ``width`` at spaces, keeping its indent; continuation lines are indented two more."""
     out: list[str] = []
     for line in lines:
         text = line.lstrip(" ")
         pad = " " * (len(line) - len(text))
-        parts = textwrap.wrap(text, max(8, width - len(pad)), break_on_hyphens=False) or [""]
-        out.append(pad + parts[0])
-        out += [pad + "  " + p for p in textwrap.wrap(" ".join(parts[1:]), max(8, width - len(pad) - 2),
-                                                      break_on_hyphens=False)] if len(parts) > 1 else []
+        out += wrap_words(text, max(8, width), pad, pad + "  ")
     return out
+
+
+def _longest_word(lines: list[str]) -> int:
+    return max([len(w) + 4 for x in lines for w in x.split()] + [0])  # + indent of a continuation line
 
 
 def commit_columns(chart: Chart, indent: str = "    ") -> list[str]:
@@ -55,8 +66,9 @@ def commit_columns(chart: Chart, indent: str = "    ") -> list[str]:
     entries = [(r.lane, _entry(r)) for r in chart.rows]
     width = {}
     for ln in acting:
-        longest = max([len(heads[ln])] + [len(x) for lane, e in entries if lane == ln for x in e])
-        width[ln] = min(longest, MAX_COL)
+        mine = [x for lane, e in entries if lane == ln for x in e]
+        longest = max([len(heads[ln])] + [len(x) for x in mine])
+        width[ln] = max(min(longest, MAX_COL), _longest_word(mine))
     col = {ln: k for k, ln in enumerate(acting)}
     start = {}
     pos = 0
@@ -70,15 +82,35 @@ def commit_columns(chart: Chart, indent: str = "    ") -> list[str]:
             text = text.ljust(start[ln]) + cells[ln]
         return (indent + text).rstrip()
 
-    out = [indent + "initially: " + "; ".join(f"{n} = {v}" for n, v in chart.initial)] if chart.initial else []
+    total = max(pos - GAP, WIDTH - 20)
+    out = wrap_words("initially: " + "; ".join(f"{n} = {v}" for n, v in chart.initial), total, indent,
+                     indent + "    ") if chart.initial else []
     out.append(line(heads))
     for lane, e in entries:
         out += [line({lane: x}) for x in _wrap(e, width[lane])]
-    if chart.ending is not None:
-        out.append(indent + f"=> {chart.ending.title}")
-    if chart.cycle_start is not None:
-        out.append(indent + f"   (steps {chart.cycle_start + 1}.. repeat forever)")
+    out += ending_lines(chart, total, indent)
     if chart.idle:
         verb = "never runs" if len(chart.idle) == 1 else "never run"
         out.append(indent + "   (" + ", ".join(f"CPU {cpu[ln]} ({ln})" for ln in chart.idle) + f" {verb})")
+    return out
+
+
+def ending_lines(chart: Chart, width: int, indent: str = "    ") -> list[str]:
+    """The ending under the columns: the property's conjuncts and their values in the last state, the
+    locks held there, the repeating part of a lasso, and which steps were folded."""
+    out: list[str] = []
+    end = chart.ending
+    if end is not None:
+        out.append(indent + f"=> {end.title}")
+        for c in end.clauses:
+            out += wrap_words(c.text, width, f"{indent}   {'holds ' if c.holds else 'FALSE '} ", indent + "          ")
+            if c.values:
+                out += wrap_words("with " + ", ".join(f"{n} = {v}" for n, v in c.values), width,
+                                  indent + "          ", indent + "            ")
+    if chart.cycle_start is not None:
+        out.append(indent + f"   (steps {chart.cycle_start + 1}.. repeat forever)")
+    out.append(indent + "   locks held at the end: "
+               + (", ".join(f"{lk} by {who}" for lk, who in chart.held) if chart.held else "none"))
+    if chart.folded:
+        out += wrap_words(f"({chart.fold_note})", width, indent + "   ", indent + "    ")
     return out

@@ -13,27 +13,30 @@ from collapsecheck.model.core import Model
 from collapsecheck.result import CheckResult, Verdict
 
 
-def commit_text(model: Model, results: Mapping[str, CheckResult]) -> str:
-    """``verify MODEL --format commit``: the verdict, then each counterexample as CPU columns."""
+def commit_text(model: Model, results: Mapping[str, CheckResult], full: bool = False) -> str:
+    """``verify MODEL --format commit``: the verdict, then each counterexample as CPU columns (``full``:
+    no step folded)."""
     from collapsecheck.expr.printer import show
     from collapsecheck.report.columns import commit_columns
     from collapsecheck.report.sequence import build_chart
-    from collapsecheck.report.text import format_result
+    from collapsecheck.report.text import WIDTH, format_result, wrap_words
 
     out: list[str] = []
     for r in results.values():
         if r.trace is None:
-            out.append(format_result(model, r))
+            out.append(format_result(model, r, full))
             continue
-        chart = build_chart(model, r)
+        chart = build_chart(model, r, full=full)
         head = f"{model.name} [{model.param_text}]: {str(r.verdict).upper()}"
         head += f": {r.property}" if r.property else ""
         out += [head, f"  engine {r.engine} ({r.bound}): {r.stats.states:,} states; counterexample of "
-                      f"{len(r.trace)} steps (shortest), {chart.switches} thread switches", ""]
+                      f"{len(r.trace)} steps (shortest), {len(chart.rows)} shown, {chart.switches} thread "
+                      "switches", ""]
         out += commit_columns(chart)
         if r.verdict == Verdict.VIOLATED and r.property:
             p = model.property(r.property)
-            out += ["", f"    {p.name}: {show(p.expr)}"] + ([f"    ({p.doc})"] if p.doc else [])
+            out += [""] + wrap_words(f"{p.name}: {show(p.expr)}", WIDTH, "    ", "        ")
+            out += wrap_words(f"({p.doc})", WIDTH, "    ", "     ") if p.doc else []
         elif r.message:
             out += ["", f"    {r.message}"]
     return "\n".join(out)

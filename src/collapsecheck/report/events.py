@@ -12,6 +12,9 @@ know any particular model. The kind of a change is derived from the declared sor
 * a ghost variable: an *observation* the properties are written over;
 * a thread-local variable: *local* bookkeeping; everything else: a *value* change.
 
+It also decides what a display folds (``fold_steps``: purely local steps, see ``model/observable.py``)
+and which locks are held at the end of a trace (``held_locks``).
+
 Pure data: it must not format, render or run anything.
 """
 
@@ -22,7 +25,7 @@ from enum import StrEnum
 
 from collapsecheck.expr.sorts import BoolSort, EnumSort, OwnerSort
 from collapsecheck.model.core import Model, Slot
-from collapsecheck.result import TraceStep
+from collapsecheck.result import Trace, TraceStep
 
 
 class Kind(StrEnum):
@@ -105,3 +108,80 @@ def step_events(model: Model, step: TraceStep, slots: dict[str, Slot] | None = N
 def trace_events(model: Model, steps: tuple[TraceStep, ...]) -> list[tuple[Event, ...]]:
     slots = _slots_by_name(model)
     return [step_events(model, s, slots) for s in steps]
+
+
+@dataclass(frozen=True)
+class Shown:
+    """A step the display keeps: its 1-based number in the full trace, the step, and the changes of
+    folded local steps of the same thread since its previous shown step (``(number, var, old, new)``),
+    which no other thread could see before now."""
+
+    number: int
+    step: TraceStep
+    carried: tuple[tuple[int, str, str, str], ...] = ()
+    moves: tuple[tuple[str, str, str], ...] = ()  # position tests of the property it flips (t@label)
+
+
+@dataclass(frozen=True)
+class Folded:
+    """A purely local step left out of the display (``--full-trace`` shows it in place)."""
+
+    number: int
+    thread: str
+    step: str
+    case: str | None
+    changes: tuple[tuple[str, str, str], ...]  # its local changes (also carried to the next shown step)
+
+
+def fold_steps(model: Model, trace: Trace, prop: str | None, full: bool = False
+               ) -> tuple[list[Shown], list[Folded]]:
+    """The steps to display and the folded ones. A step is folded when it is not an event of ``prop``'s
+    story (``model.observable``); with ``full`` (or a trace without states) nothing is folded."""
+    from collapsecheck.model.observable import is_event, position_changes
+
+    st = trace.states
+    if len(st) != len(trace.steps) + 1:
+        return [Shown(k, s) for k, s in enumerate(trace.steps, 1)], []
+    shown: list[Shown] = []
+    folded: list[Folded] = []
+    pending: dict[str, list[tuple[int, str, str, str]]] = {}
+    for k, s in enumerate(trace.steps):
+        if full or is_event(model, prop, s.action, st[k], st[k + 1]) or k == len(trace.steps) - 1:
+            # Entering a tested step is worth a word; leaving one only when nothing else is shown.
+            flips = position_changes(model, prop, s.action, st[k], st[k + 1])
+            moves = tuple(m for m in flips if m[2] == "true") or (tuple(flips) if not s.changes else ())
+            shown.append(Shown(k + 1, s, tuple(pending.pop(s.thread, ())), moves))
+        else:
+            folded.append(Folded(k + 1, s.thread, s.step, s.case, s.changes))
+            pending.setdefault(s.thread, []).extend((k + 1, n, o, v) for n, o, v in s.changes)
+    return shown, folded
+
+
+def held_locks(model: Model, trace: Trace) -> list[tuple[str, str]]:
+    """(lock, holder) of every lock held in the trace's last state: owner variables from the state;
+    reader counts attributed to the threads whose steps raised them (a count left from the initial
+    state is given as a number of readers)."""
+    if not trace.states:
+        return []
+    final = trace.states[-1]
+    out: list[tuple[str, str]] = []
+    readers: dict[str, dict[str, int]] = {}
+    for s in trace.steps:
+        for n, o, v in s.changes:
+            if n.endswith(READERS_SUFFIX) and o.lstrip("-").isdigit() and v.lstrip("-").isdigit():
+                per = readers.setdefault(n, {})
+                per[s.thread] = per.get(s.thread, 0) + int(v) - int(o)
+    for k, slot in enumerate(model.layout.slots):
+        if slot.decl is None or slot.decl.thread is not None:  # pcs and locals are no locks
+            continue
+        value = slot.sort.show(final[k])
+        if isinstance(slot.sort, OwnerSort) and value != "nobody":
+            out.append((lock_name(slot.name), value))
+        elif slot.name.endswith(READERS_SUFFIX) and value.isdigit() and int(value) > 0:
+            per = {t: c for t, c in readers.get(slot.name, {}).items() if c > 0}
+            for t, c in per.items():
+                out.append((lock_name(slot.name), t + (f" (x{c})" if c > 1 else "")))
+            rest = int(value) - sum(per.values())
+            if rest > 0:
+                out.append((lock_name(slot.name), f"{rest} reader(s) from the initial state"))
+    return out

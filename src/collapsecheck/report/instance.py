@@ -13,12 +13,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from collapsecheck.expr.printer import show
 from collapsecheck.report.columns import commit_columns
 from collapsecheck.report.dot import chart_dot
 from collapsecheck.report.render import INSTALL_HINT, RenderUnavailable, render
 from collapsecheck.report.sequence import Chart, build_chart
-from collapsecheck.report.text import trace_lines
+from collapsecheck.report.text import ending_lines, trace_lines
 from collapsecheck.result import CheckResult, Trace, Verdict
 
 if TYPE_CHECKING:
@@ -99,7 +98,8 @@ def _facts(inst: Instance) -> list[tuple[str, str]]:
         facts += [("distinct states", f"{r.stats.states:,}"), ("transitions", f"{r.stats.transitions:,}"),
                   ("depth", str(r.stats.depth))]
     if inst.chart is not None and inst.trace is not None:
-        facts.append(("counterexample", f"{len(inst.trace)} steps, {inst.chart.switches} thread switch"
+        folded = f" ({len(inst.chart.folded)} purely local folded)" if inst.chart.folded else ""
+        facts.append(("counterexample", f"{len(inst.trace)} steps{folded}, {inst.chart.switches} thread switch"
                                          + ("es" if inst.chart.switches != 1 else "")))
     if e.bug:
         facts.append(("bug", e.bug))
@@ -126,11 +126,9 @@ def gather(row: "Row", want_svg: bool = True) -> Instance:
             else:
                 inst.figure.missing = "SVG rendering was switched off"
             inst.columns = commit_columns(inst.chart, indent="")
-            inst.steps = trace_lines(model, inst.trace, "")
-            if inst.prop:
-                p = model.property(inst.prop)
-                inst.steps.append(f"=> violated: {p.name}: {show(p.expr)}")
-            elif r.verdict == Verdict.DEADLOCK:
-                inst.steps.append("=> " + r.message)
+            lasso = inst.chart.cycle_start is not None
+            inst.steps = trace_lines(model, inst.trace, "", inst.prop, lasso)
+            inst.steps += ending_lines(model, inst.trace, inst.prop,
+                                       r.message if r.verdict == Verdict.DEADLOCK else "", "", lasso)
     inst.facts = _facts(inst)
     return inst

@@ -11,12 +11,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from collapsecheck.errors import SourceLoc
-from collapsecheck.expr.nodes import AtStep, Expr, VarRef
-from collapsecheck.expr.printer import show
-from collapsecheck.expr.sorts import EnumSort
+from collapsecheck.expr.evaluate import evaluate
+from collapsecheck.expr.nodes import And, AtStep, Elem, Expr, Quant, VarRef
+from collapsecheck.expr.printer import show, show_bound
+from collapsecheck.expr.sorts import ArraySort, bound_value
 from collapsecheck.model.core import Model, Property
-from collapsecheck.report.events import Event, Kind, trace_events
+from collapsecheck.model.semantics import StateView
+from collapsecheck.report.events import Event, Folded, Kind, classify, fold_steps, held_locks, trace_events
 from collapsecheck.result import CheckResult, Trace, Verdict
+
+# A violated ``all(...)`` over 512 pages has up to 512 false instances: this many are listed, then a count.
+MAX_FALSE_INSTANCES = 4
+MAX_HOLDS = 6  # conjuncts that hold, listed with their values before a counted mark
 
 
 @dataclass(frozen=True)
@@ -31,6 +37,7 @@ class Row:
     doc: str = ""
     loc: SourceLoc | None = None
     last: bool = False  # the step after which the property is violated (or the deadlock is reached)
+    carried: tuple[tuple[int, Event], ...] = ()  # local changes of this lane's folded steps (step number)
 
 
 @dataclass(frozen=True)
@@ -43,6 +50,18 @@ class Ending:
     doc: str
     reads: tuple[tuple[str, str], ...]  # (variable, value in the final state)
     loc: SourceLoc | None = None
+    clauses: tuple["Clause", ...] = ()  # the property's conjuncts with their values in the final state
+    held: tuple[tuple[str, str], ...] = ()  # (lock, holder) of every lock held in the final state
+
+
+@dataclass(frozen=True)
+class Clause:
+    """One conjunct of a violated property (or one instance of a top-level ``all``), whether it holds in
+    the final state, and the value of everything it reads there."""
+
+    holds: bool
+    text: str
+    values: tuple[tuple[str, str], ...]
 
 
 @dataclass(frozen=True)
@@ -55,6 +74,22 @@ class Chart:
     ending: Ending | None
     cycle_start: int | None = None  # lassos: rows from this number on repeat forever
     switches: int = 0
+    total: int = 0  # steps in the full trace (rows may leave folded ones out)
+    folded: tuple[Folded, ...] = ()  # purely local steps left out of ``rows``
+    held: tuple[tuple[str, str], ...] = ()  # (lock, holder) at the last state
+
+    @property
+    def fold_note(self) -> str:
+        return fold_note(list(self.folded), self.total)
+
+
+def fold_note(folded: list[Folded], total: int) -> str:
+    """One line saying how many steps were folded, which, and where to see them (empty when none was)."""
+    if not folded:
+        return ""
+    which = ", ".join(f"{f.thread}:{f.step} ({f.number})" for f in folded)
+    return (f"{len(folded)} of {total} steps folded (purely local: no shared change, no input of the "
+            f"property): {which}; --full-trace shows every step")
 
 
 def _value_text(model: Model, state: tuple, name: str) -> str:
@@ -90,18 +125,80 @@ def read_vars(expr: Expr) -> list[str]:
     return out
 
 
-def _interesting_initial(model: Model, trace: Trace, events: list[tuple[Event, ...]]) -> list[tuple[str, str]]:
-    """Initial values worth stating: nondeterministic choices (which page is a hole, which index faults)
-    and shared, non-ghost variables the trace changes (so a reader knows where each value came from)."""
+def _initial(model: Model, trace: Trace) -> list[tuple[str, str]]:
+    """Every variable's initial value, in declaration order (globals, then each thread's locals)."""
     if not trace.states:
-        return []
-    changed = {e.var.split("[")[0] for ev in events for e in ev if e.kind not in (Kind.LOCAL, Kind.GHOST)}
-    out = []
-    for d in model.all_vars():
-        nondet = any(len(choices) > 1 for choices in d.init)
-        slots = d.sort is not d.elem_sort and isinstance(d.elem_sort, EnumSort)  # a page-cache-like array
-        if nondet or (d.thread is None and not d.ghost and d.qualname in changed and slots):
-            out.append((d.qualname, _value_text(model, trace.states[0], d.qualname)))
+        return [(n, v) for n, v in trace.initial.items() if not n.endswith(".pc")]
+    return [(d.qualname, _value_text(model, trace.states[0], d.qualname)) for d in model.all_vars()]
+
+
+def _reads_of(model: Model, e: Expr, state: tuple, bound: dict[int, int]) -> list[tuple[str, str]]:
+    """(name, value) of everything ``e`` reads in ``state`` (array elements by index when the index is
+    known under ``bound``; the whole array otherwise), in first-use order."""
+    out: list[tuple[str, str]] = []
+    view = StateView(model, state)
+
+    def add(name: str, value: str) -> None:
+        if (name, value) not in out:
+            out.append((name, value))
+
+    def walk(x: Expr) -> None:
+        if isinstance(x, Elem):
+            try:
+                i = evaluate(x.index, view, bound)
+            except KeyError:  # indexed by an inner quantifier's variable: show the whole array
+                walk(x.array)
+            else:
+                decl = x.array.decl
+                assert isinstance(decl.sort, ArraySort)
+                if isinstance(i, int) and 0 <= i < decl.sort.size_v:
+                    add(f"{decl.qualname}[{i}]", decl.sort.elem.show(state[model.layout.slot_of(decl, i)]))
+                walk(x.index)
+            return
+        if isinstance(x, VarRef):
+            add(x.name, _value_text(model, state, x.name))
+        elif isinstance(x, AtStep):
+            add(show(x), "true" if view.at_step(x.thread, x.labels) else "false")
+        for c in x.children():
+            if isinstance(c, Expr):
+                walk(c)
+
+    walk(e)
+    return out
+
+
+def clauses(model: Model, expr: Expr, state: tuple) -> list[Clause]:
+    """The property's top-level conjuncts (``and`` flattened, a top-level ``all`` instantiated per index)
+    with their truth and values in ``state``. Of an ``all`` only the false instances are listed (at most
+    MAX_FALSE_INSTANCES, then a counted mark), then one clause saying the other instances hold."""
+    view = StateView(model, state)
+    out: list[Clause] = []
+    todo = list(expr.args) if isinstance(expr, And) else [expr]
+    for c in todo:
+        if isinstance(c, Quant) and c.kind == "forall":
+            n = bound_value(c.var.size)
+            bad = [k for k in range(n) if not evaluate(c.body, view, {id(c.var): k})]
+            name = "i"
+            for k in bad[:MAX_FALSE_INSTANCES]:
+                out.append(Clause(False, show_bound(c.body, {id(c.var): k}) + f"  ({name} = {k})",
+                                  tuple(_reads_of(model, c.body, state, {id(c.var): k}))))
+            if len(bad) > MAX_FALSE_INSTANCES:
+                out.append(Clause(False, f"... and {len(bad) - MAX_FALSE_INSTANCES} more false instances of "
+                                         f"{show(c)} (the values above list the whole state)", ()))
+            if len(bad) < n:
+                out.append(Clause(True, f"{show_bound(c.body, {id(c.var): name})} for the other {n - len(bad)} "
+                                        f"value(s) of {name}", ()))
+            continue
+        holds = bool(evaluate(c, view))
+        out.append(Clause(holds, show(c), tuple(_reads_of(model, c, state, {}))))
+    # A conjunction written over every page may have hundreds of conjuncts: the false ones are all kept
+    # (a false ``all`` is capped above), the ones that hold beyond MAX_HOLDS are counted, with a mark.
+    held = [c for c in out if c.holds and not c.text.endswith("value(s) of i")]
+    if len(held) > MAX_HOLDS:
+        drop = set(map(id, held[MAX_HOLDS:]))
+        out = [c for c in out if id(c) not in drop]
+        out.append(Clause(True, f"... and {len(drop)} more conjuncts that hold (the expression above lists "
+                                "them all)", ()))
     return out
 
 
@@ -114,33 +211,44 @@ def _ending(model: Model, res: CheckResult, trace: Trace, prop_name: str | None)
             return None
         reads = tuple((v, _value_text(model, final, v)) for v in read_vars(p.expr)) if final else ()
         kind = "cycle" if p.kind == "progress" else "violated"
-        return Ending(kind, f"violated: {p.name}", show(p.expr), p.doc, reads, p.loc)
+        cl = tuple(clauses(model, p.expr, final)) if final is not None and kind == "violated" else ()
+        return Ending(kind, f"violated: {p.name}", show(p.expr), p.doc, reads, p.loc, cl,
+                      tuple(held_locks(model, trace)))
     if res.verdict == Verdict.DEADLOCK:
-        return Ending("deadlock", "deadlock", res.message or "no thread can move", "", (), None)
+        return Ending("deadlock", "deadlock", res.message or "no thread can move", "", (), None,
+                      held=tuple(held_locks(model, trace)))
     return None
 
 
-def build_chart(model: Model, res: CheckResult, trace: Trace | None = None, prop_name: str | None = None) -> Chart:
+def build_chart(model: Model, res: CheckResult, trace: Trace | None = None, prop_name: str | None = None,
+                full: bool = False) -> Chart:
     """The chart of ``trace`` (default: the result's primary counterexample) for property ``prop_name``
-    (default: the result's property when it was violated)."""
+    (default: the result's property when it was violated). Purely local steps are folded out of the
+    rows (their local changes carried to the lane's next row) unless ``full``."""
     trace = trace if trace is not None else res.trace
     if trace is None:
         raise ValueError("this result has no counterexample to draw")
     if prop_name is None and res.verdict == Verdict.VIOLATED and trace is res.trace:
         prop_name = res.property
     events = trace_events(model, trace.steps)
+    cyc = res.extra.get("cycle_start", {}).get(prop_name) if prop_name else None
+    shown, folded = fold_steps(model, trace, prop_name, full or cyc is not None)  # a lasso is drawn whole
     acting = {s.thread for s in trace.steps}
     # Every thread gets a lane, idle ones too: an empty uffd_handler lane *is* the missing uffd event.
     lanes = tuple(t.name for t in model.threads)
     idle = tuple(t.name for t in model.threads if t.name not in acting)
     rows = []
-    for k, (st, ev) in enumerate(zip(trace.steps, events), 1):
+    slots = {s.name: s for s in model.layout.slots}
+    for sh in shown:
+        k, st = sh.number, sh.step
         step = model.thread(st.thread).steps[model.actions[st.action].step] if st.action < len(model.actions) else None
-        rows.append(Row(k, st.thread, st.step, st.case, ev, step.doc if step else "", step.loc if step else None,
-                        last=k == len(trace.steps)))
-    cyc = res.extra.get("cycle_start", {}).get(prop_name) if prop_name else None
+        carried = tuple((n, classify(model, v, o, w, slots)) for n, v, o, w in sh.carried)
+        moves = tuple(Event(Kind.VALUE, n, o, w) for n, o, w in sh.moves)
+        rows.append(Row(k, st.thread, st.step, st.case, events[k - 1] + moves, step.doc if step else "",
+                        step.loc if step else None, last=k == len(trace.steps), carried=carried))
     params = " ".join(f"{k}={v}" for k, v in model.params)
     title = model.name + (f" [{params}]" if params else "")
     switches = sum(1 for a, b in zip(trace.steps, trace.steps[1:]) if a.thread != b.thread)
-    return Chart(title, lanes, idle, tuple(_interesting_initial(model, trace, events)), tuple(rows),
-                 _ending(model, res, trace, prop_name), cyc, switches)
+    ending = _ending(model, res, trace, prop_name)
+    return Chart(title, lanes, idle, tuple(_initial(model, trace)), tuple(rows), ending, cyc, switches,
+                 len(trace.steps), tuple(folded), tuple(held_locks(model, trace)))

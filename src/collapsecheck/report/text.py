@@ -5,9 +5,16 @@ Pure formatting of :class:`CheckResult` data; it must not run engines or decide 
 
 from __future__ import annotations
 
+import textwrap
+
 from collapsecheck.expr.printer import show
 from collapsecheck.model.core import Model
+from collapsecheck.report.events import fold_steps, held_locks
+from collapsecheck.report.sequence import clauses, fold_note
 from collapsecheck.result import CheckResult, Trace, Verdict
+
+WIDTH = 110  # wrap long lines (initial values, notes) here, at word boundaries only
+STEP_COL = 44  # the step column of a numbered trace; a longer step name gets a line of its own
 
 
 def compact_state(model: Model, state: tuple) -> list[str]:
@@ -23,23 +30,75 @@ def compact_state(model: Model, state: tuple) -> list[str]:
     return out
 
 
-def trace_lines(model: Model, trace: Trace, indent: str = "  ") -> list[str]:
-    """Numbered steps: actor, kernel function (and outcome), what changed."""
-    lines = [f"{indent}initially: " + "; ".join(compact_state(model, trace.states[0]))] if trace.states else []
-    wt = max([len(s.thread) for s in trace.steps] + [6])
-    ws = max([len(_step_name(s.step, s.case)) for s in trace.steps] + [4])
-    for k, st in enumerate(trace.steps, 1):
-        ch = "; ".join(f"{n}: {o} -> {v}" for n, o, v in st.changes) or "(no shared change)"
-        lines.append(f"{indent}{k:>3}. {st.thread:<{wt}}  {_step_name(st.step, st.case):<{ws}}  {ch}")
+def wrap_words(text: str, width: int, first: str = "", rest: str = "") -> list[str]:
+    """``text`` wrapped to ``width`` columns at spaces only: an identifier is never split (a word longer
+    than the width gets a line of its own)."""
+    return textwrap.wrap(text, width, initial_indent=first, subsequent_indent=rest, break_long_words=False,
+                         break_on_hyphens=False) or [first.rstrip()]
+
+
+def trace_lines(model: Model, trace: Trace, indent: str = "  ", prop: str | None = None,
+                full: bool = False) -> list[str]:
+    """Numbered steps: actor, kernel function (and outcome), what changed. Purely local steps of
+    ``prop``'s story are folded (numbers keep their place in the full trace; a closing line lists the
+    folded steps) unless ``full``; a folded step's local changes are shown with its thread's next step."""
+    lines = wrap_words("initially: " + "; ".join(compact_state(model, trace.states[0])), WIDTH, indent,
+                       indent + "    ") if trace.states else []
+    shown, folded = fold_steps(model, trace, prop, full)
+    wt = max([len(s.step.thread) for s in shown] + [6])
+    ws = min(max([len(_step_name(s.step.step, s.step.case)) for s in shown] + [4]), STEP_COL)
+    col = " " * (len(indent) + 5 + wt + 2 + ws + 2)  # where the changes start
+    for sh in shown:
+        st = sh.step
+        ch = [f"{n}: {o} -> {v} (in folded step {k})" for k, n, o, v in sh.carried]
+        ch += [f"{n}: {o} -> {v}" for n, o, v in st.changes + sh.moves]
+        name = _step_name(st.step, st.case)
+        head = f"{indent}{sh.number:>3}. {st.thread:<{wt}}  {name:<{ws}}  "
+        if len(name) > ws:  # a long step name gets its own line; the changes follow in their column
+            lines.append(head.rstrip())
+            head = col
+        # Each change is kept whole (its spaces made unbreakable while wrapping), changes wrap at "; ".
+        items = "; ".join(c.replace(" ", "\u00a0") for c in ch) or "(no\u00a0shared\u00a0change)"
+        lines += [x.replace("\u00a0", " ") for x in wrap_words(items, max(WIDTH, len(col) + 40), head, col)]
+    if folded:
+        lines += wrap_words(f"({fold_note(folded, len(trace.steps))})", WIDTH, indent + "     ",
+                            indent + "      ")
     return lines
+
+
+def ending_lines(model: Model, trace: Trace, prop: str | None, message: str = "", indent: str = "  ",
+                 lasso: bool = False) -> list[str]:
+    """How the trace ends: the violated property, its conjuncts with the values they read in the last
+    state, and the locks held there (or the deadlock message)."""
+    out: list[str] = []
+    if prop is not None:
+        p = model.property(prop)
+        out += wrap_words(f"=> violated: {p.name}: {show(p.expr)}", WIDTH, indent, indent + "     ")
+        if p.doc:
+            out += wrap_words(f"({p.doc})", WIDTH, indent + "   ", indent + "    ")
+        if trace.states and not lasso:
+            out.append(f"{indent}   in the last state (after step {len(trace.steps)}):")
+            for c in clauses(model, p.expr, trace.states[-1]):
+                out += wrap_words(c.text, WIDTH, f"{indent}     {'holds ' if c.holds else 'FALSE '} ",
+                                  f"{indent}             ")
+                if c.values:
+                    out += wrap_words("with " + ", ".join(f"{n} = {v}" for n, v in c.values), WIDTH,
+                                      f"{indent}            ", f"{indent}              ")
+    elif message:
+        out.append(f"{indent}=> {message}")
+    if trace.states:
+        held = held_locks(model, trace)
+        out.append(f"{indent}   locks held at the last state: "
+                   + (", ".join(f"{lk} by {who}" for lk, who in held) if held else "none"))
+    return out
 
 
 def _step_name(step: str, case: str | None) -> str:
     return f"{step} [{case}]" if case else step
 
 
-def format_result(model: Model | None, res: CheckResult) -> str:
-    """The full human report of one check."""
+def format_result(model: Model | None, res: CheckResult, full: bool = False) -> str:
+    """The full human report of one check (``full``: no step of a counterexample folded)."""
     head = f"{res.model}"
     if res.params:
         head += " [" + " ".join(f"{k}={v}" for k, v in res.params.items()) + "]"
@@ -58,14 +117,11 @@ def format_result(model: Model | None, res: CheckResult) -> str:
                 Verdict.DEADLOCK: f"Path to the deadlock ({len(res.trace)} steps, shortest)"}.get(
                     res.verdict, f"Trace ({len(res.trace)} steps)")
         lines.append(f"  {what}:")
-        lines += trace_lines(model, res.trace, "    ")
-        if res.verdict == Verdict.VIOLATED and res.property:
-            p = model.property(res.property)
-            lines.append(f"    => violated: {p.name}: {show(p.expr)}")
-            if p.doc:
-                lines.append(f"       ({p.doc})")
-        if res.verdict == Verdict.DEADLOCK:
-            lines.append("    => " + res.message)
+        prop = res.property if res.verdict == Verdict.VIOLATED else None
+        lasso = prop in res.extra.get("cycle_start", {})
+        lines += trace_lines(model, res.trace, "    ", prop, full or lasso)
+        lines += ending_lines(model, res.trace, prop, res.message if res.verdict == Verdict.DEADLOCK else "",
+                              "    ", lasso)
     others = sorted(set(res.violations) - {res.property or ""})
     if others:
         lines.append("  also violated: " + ", ".join(f"{n} ({len(res.violations[n])} steps)" for n in others))
