@@ -57,10 +57,12 @@ def lint_header(
     header_path: PathArg,
     enum_source: PathArg | None = None,
     callsite_sources: Iterable[PathArg] = (),
+    tree: PathArg | None = None,
 ) -> LintReport:
-    """Lint one trace header; raises :class:`LintInputError` when an input cannot be used."""
+    """Lint one trace header; raises :class:`LintInputError` when an input cannot be used at all
+    (an event that cannot be read is skipped and listed in ``notes``)."""
     header_name = os.fspath(header_path)
-    header = read_header(header_name)
+    header = read_header(header_name, os.fspath(tree) if tree is not None else None)
     findings: list[Finding] = []
     findings += check_proto.check(header.events)
     findings += check_assign.check(header.events)
@@ -102,6 +104,7 @@ def lint_header(
         events=len(header.events),
         em_lists=len(header.em_lists),
         findings=sort_findings(findings),
+        notes=header.notes,
     )
 
 

@@ -10,6 +10,8 @@ It must not locate macros (the lexer and :mod:`invocations` do) nor judge types 
 
 from __future__ import annotations
 
+import functools
+
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -189,8 +191,21 @@ def type_names(decl: Sequence[Token], named: bool) -> set[str]:
 _parser = c_parser.CParser()
 
 
+@functools.lru_cache(maxsize=8192)
+def _parse_cached(source: str) -> c_ast.FileAST | c_parser.ParseError:
+    # Event classes and their DEFINE_EVENTs repeat the same prototypes and expressions many times
+    # over: parse each text once. The ASTs are only read, never changed, so sharing them is safe.
+    try:
+        return _parser.parse(source, "<tracelint>")
+    except c_parser.ParseError as e:
+        return e
+
+
 def _parse(source: str) -> c_ast.FileAST:
-    return _parser.parse(source, "<tracelint>")
+    result = _parse_cached(source)
+    if isinstance(result, c_parser.ParseError):
+        raise result
+    return result
 
 
 def parse_declarations(

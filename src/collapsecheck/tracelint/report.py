@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
+from collapsecheck.tracelint.events import Note
+
 ERROR = "error"
 WARNING = "warning"
 
@@ -52,6 +54,11 @@ class LintReport:
     events: int
     em_lists: int
     findings: tuple[Finding, ...] = field(default=())
+    notes: tuple[Note, ...] = field(default=())
+
+    @property
+    def skipped(self) -> int:
+        return sum(1 for n in self.notes if n.skipped)
 
     @property
     def errors(self) -> int:

@@ -1,0 +1,275 @@
+"""Lint many trace headers (and, optionally, a tree's call sites) in one process on every core.
+
+It finds the headers under the given paths (``*.h`` files that define trace events), lints each
+in a worker process, gathers the results in path order (so output does not depend on scheduling),
+then checks every ``trace_<event>()`` call of a kernel tree's ``.c`` files against the events
+read. A file that cannot be read is skipped with a note, never the whole run; an unexpected
+exception in a worker becomes a note naming the file, not a traceback.
+
+This module must not contain checks or formatting: it schedules the ones in this package.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import re
+import sys
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+from collapsecheck.tracelint import callsites as callsite_check
+from collapsecheck.tracelint import check_assign, check_enum, check_printk, check_proto
+from collapsecheck.tracelint.errors import LintInputError
+from collapsecheck.tracelint.events import Note, read_header
+from collapsecheck.tracelint.report import Finding, sort_findings
+
+# A header defining trace events: one of the event macros at the start of a line, then "(".
+_DEFINES_EVENTS = re.compile(
+    rb"^[ \t]*(TRACE_EVENT|DECLARE_EVENT_CLASS|DEFINE_EVENT|DECLARE_TRACE)\w*[ \t]*\(", re.M
+)
+MAX_FILE_BYTES = 4 * 1024 * 1024  # the largest kernel trace header is ~150 KB
+_SKIP_DIRS = frozenset({".git", ".svn", ".hg", "__pycache__"})
+
+
+@dataclass(frozen=True, slots=True)
+class FileResult:
+    path: str
+    events: int = 0
+    em_lists: int = 0
+    findings: tuple[Finding, ...] = ()
+    notes: tuple[Note, ...] = ()
+    unreadable: bool = False
+    sigs: tuple[callsite_check.Signature, ...] = ()  # kept only when call sites are checked
+
+
+@dataclass(slots=True)
+class TreeReport:
+    files: int = 0
+    unreadable: int = 0
+    events: int = 0
+    em_lists: int = 0
+    c_files: int = 0
+    calls: int = 0
+    findings: tuple[Finding, ...] = ()
+    notes: tuple[Note, ...] = ()
+    paths: tuple[str, ...] = field(default=())
+
+    @property
+    def skipped_events(self) -> int:
+        return sum(1 for n in self.notes if n.skipped and n.line > 0)
+
+    @property
+    def errors(self) -> int:
+        return sum(1 for f in self.findings if f.severity == "error")
+
+    @property
+    def warnings(self) -> int:
+        return sum(1 for f in self.findings if f.severity == "warning")
+
+
+def _defines_events(path: str) -> bool:
+    try:
+        with open(path, "rb") as f:
+            data = f.read(MAX_FILE_BYTES + 1)
+    except OSError:
+        return False
+    return _DEFINES_EVENTS.search(data) is not None
+
+
+def discover(paths: Sequence[str]) -> tuple[list[str], list[Note]]:
+    """Files given by name are linted as they are; directories are searched for ``*.h`` files
+    that define trace events. A path that does not exist is a note."""
+    files: list[str] = []
+    notes: list[Note] = []
+    for p in paths:
+        if os.path.isdir(p):
+            for root, dirs, names in os.walk(p):
+                dirs[:] = sorted(d for d in dirs if d not in _SKIP_DIRS)
+                for name in sorted(names):
+                    full = os.path.join(root, name)
+                    if name.endswith(".h") and os.path.isfile(full) and _defines_events(full):
+                        files.append(full)
+        elif os.path.exists(p):
+            files.append(p)
+        else:
+            notes.append(Note(p, 0, "no such file or directory"))
+    seen: set[str] = set()
+    unique = [f for f in files if not (f in seen or seen.add(f))]  # type: ignore[func-returns-value]
+    return unique, notes
+
+
+def _precheck(path: str) -> str | None:
+    """Why a file cannot be a trace header at all (binary, too large), or None."""
+    try:
+        size = os.path.getsize(path)
+        with open(path, "rb") as f:
+            head = f.read(8192)
+    except OSError as e:
+        return f"cannot read file: {e.strerror or e}"
+    if size > MAX_FILE_BYTES:
+        return (f"file is {size / 1048576:.1f} MiB, over the {MAX_FILE_BYTES // 1048576} MiB limit "
+                "for a trace header; not read")
+    if b"\0" in head:
+        return "binary file (NUL bytes), not a C header; not read"
+    return None
+
+
+def lint_file(path: str, tree: str | None, keep_events: bool = False) -> FileResult:
+    """Lint one header; never raises."""
+    reason = _precheck(path)
+    if reason is not None:
+        return FileResult(path, notes=(Note(path, 0, reason),), unreadable=True)
+    try:
+        header = read_header(path, tree)
+        findings: list[Finding] = []
+        findings += check_proto.check(header.events)
+        findings += check_assign.check(header.events)
+        findings += check_printk.check(header.events)
+        for lst in header.em_lists:
+            findings += check_enum.check_shape(lst, path)
+    except LintInputError as e:
+        return FileResult(path, notes=(Note(path, e.line or 0, f"file skipped: {e.message}"),),
+                          unreadable=True)
+    except Exception as e:  # noqa: BLE001 - one bad file must not stop a tree run
+        return FileResult(path, notes=(Note(path, 0, f"file skipped: internal error in the linter "
+                                                     f"({type(e).__name__}: {e}); please report it"),),
+                          unreadable=True)
+    notes = header.notes
+    if not header.events and not header.em_lists:
+        notes += (Note(path, 0, "no trace events found in this file", False),)
+    return FileResult(path, len(header.events), len(header.em_lists), tuple(findings), notes,
+                      False, callsite_check.event_signatures(header.events) if keep_events else ())
+
+
+# Worker state, set before the pool forks (or in each worker's initializer).
+_STATE: dict[str, object] = {}
+
+
+def _init(state: dict[str, object]) -> None:
+    _STATE.update(state)
+
+
+def _lint_task(path: str) -> FileResult:
+    return lint_file(path, _STATE.get("tree"), bool(_STATE.get("keep_events")))  # type: ignore[arg-type]
+
+
+def _callsite_task(path: str) -> tuple[list[Finding], int, Note | None]:
+    sigs = _STATE["sigs"]
+    try:
+        with open(path, "rb") as f:
+            src = f.read(MAX_FILE_BYTES + 1)
+        if len(src) > MAX_FILE_BYTES:
+            return [], 0, Note(path, 0, "call sites not checked: file over the size limit")
+        findings, calls = callsite_check.check_source(path, src, sigs)  # type: ignore[arg-type]
+        return findings, calls, None
+    except Exception as e:  # noqa: BLE001
+        return [], 0, Note(path, 0, f"call sites not checked: {type(e).__name__}: {e}")
+
+
+def c_sources(root: str) -> list[str]:
+    out: list[str] = []
+    for base, dirs, names in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if d not in _SKIP_DIRS)
+        out += [os.path.join(base, n) for n in sorted(names) if n.endswith(".c")]
+    return out
+
+
+def _pool_map(
+    func: Callable[[str], object], items: Sequence[str], jobs: int, state: dict[str, object],
+    progress: Callable[[int, int], None] | None, chunk: int,
+) -> list[object]:
+    results: list[object] = []
+    if jobs <= 1 or len(items) < 2:
+        _init(state)
+        for k, item in enumerate(items):
+            results.append(func(item))
+            if progress is not None:
+                progress(k + 1, len(items))
+        return results
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
+    ctx = multiprocessing.get_context(method)
+    with ctx.Pool(jobs, initializer=_init, initargs=(state,)) as pool:
+        for k, res in enumerate(pool.imap(func, items, chunksize=chunk)):
+            results.append(res)
+            if progress is not None:
+                progress(k + 1, len(items))
+    return results
+
+
+class Progress:
+    """A one-line counter on stderr, only when stderr is a terminal."""
+
+    def __init__(self, enabled: bool | None = None) -> None:
+        self.enabled = sys.stderr.isatty() if enabled is None else enabled
+        self.last = -1
+
+    def stage(self, label: str) -> Callable[[int, int], None] | None:
+        if not self.enabled:
+            return None
+
+        def show(done: int, total: int) -> None:
+            pct = done * 100 // max(total, 1)
+            if pct != self.last or done == total:
+                self.last = pct
+                sys.stderr.write(f"\r{label}: {done}/{total} ({pct}%)")
+                if done == total:
+                    sys.stderr.write("\r\033[K")
+                sys.stderr.flush()
+
+        return show
+
+
+def run(
+    paths: Sequence[str],
+    tree: str | None = None,
+    callsite_root: str | None = None,
+    jobs: int | None = None,
+    progress: bool | None = None,
+) -> TreeReport:
+    jobs = jobs or os.cpu_count() or 1
+    prog = Progress(progress)
+    files, notes = discover(paths)
+    keep = callsite_root is not None
+    state: dict[str, object] = {"tree": tree, "keep_events": keep}
+    results: list[FileResult] = _pool_map(  # type: ignore[assignment]
+        _lint_task, files, jobs, state, prog.stage("headers"), 4
+    )
+    report = TreeReport(files=len(files), paths=tuple(files))
+    findings: list[Finding] = []
+    all_notes = list(notes)
+    sigs: list[callsite_check.Signature] = []
+    for r in results:
+        report.events += r.events
+        report.em_lists += r.em_lists
+        report.unreadable += int(r.unreadable)
+        findings += r.findings
+        all_notes += r.notes
+        sigs += r.sigs
+    if callsite_root is not None:
+        state = {"sigs": callsite_check.signatures(sigs)}
+        sources = c_sources(callsite_root)
+        report.c_files = len(sources)
+        cres: list[tuple[list[Finding], int, Note | None]] = _pool_map(  # type: ignore[assignment]
+            _callsite_task, sources, jobs, state, prog.stage("call sites"), 64
+        )
+        for fs, calls, note in cres:
+            findings += fs
+            report.calls += calls
+            if note is not None:
+                all_notes.append(note)
+    report.findings = sort_findings(findings)
+    report.notes = tuple(sorted(set(all_notes)))
+    return report
+
+
+def iter_notes_by_reason(notes: Iterable[Note]) -> dict[str, int]:
+    """Skipped items counted by the first words of their reason (for the summary)."""
+    counts: dict[str, int] = {}
+    for n in notes:
+        if not n.skipped:
+            continue
+        reason = n.message.split(": ", 1)[-1]
+        reason = re.sub(r"'[^']*'|\d+", "…", reason)[:70]
+        counts[reason] = counts.get(reason, 0) + 1
+    return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
