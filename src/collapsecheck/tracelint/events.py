@@ -221,6 +221,7 @@ class EmEntry:
     line: int
     # Whether this entry's symbolic expansion ends without a comma, so it may end the list.
     terminator: bool = False
+    arity: int = 2  # EM(code, "string"), or 1 for EM(code) lists that print #code
 
 
 @dataclass(frozen=True, slots=True)
@@ -712,9 +713,19 @@ def _em_lists(lexed: Lexed, path: str, notes: list[Note]) -> list[EmList]:
                         f"{inv.name}(code, \"string\") in the {name} list has {len(inv.args)} "
                         "arguments instead of 1 or 2",
                     )
-                entries.append(EmEntry(inv.name, code, string, inv.line, terminator(inv.name)))
+                entries.append(EmEntry(inv.name, code, string, inv.line, terminator(inv.name),
+                                       len(inv.args)))
         except LintInputError as e:
             notes.append(Note(path, e.line or d.line, f"EM list {name} skipped: {e.message}"))
+            continue
+        arities = {e.arity for e in entries}
+        if len(arities) > 1:
+            odd = next(e for e in entries if e.arity != entries[0].arity)
+            notes.append(Note(path, odd.line, f"EM list {name} skipped: {odd.macro}() has {odd.arity} "
+                                              f"argument{'s' if odd.arity != 1 else ''} but "
+                                              f"{entries[0].macro}() on line {entries[0].line} has "
+                                              f"{entries[0].arity}; every entry of one list takes the "
+                                              "same arguments"))
             continue
         if entries:
             lists.append(EmList(name, d.line, tuple(entries)))

@@ -16,13 +16,13 @@ import os
 import re
 import sys
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from collapsecheck.tracelint import callsites as callsite_check
 from collapsecheck.tracelint import check_assign, check_enum, check_printk, check_proto
 from collapsecheck.tracelint.errors import LintInputError
 from collapsecheck.tracelint.events import Note, read_header
-from collapsecheck.tracelint.report import Finding, sort_findings
+from collapsecheck.tracelint.report import Finding, TreeReport, sort_findings
 
 # A header defining trace events: one of the event macros at the start of a line, then "(".
 _DEFINES_EVENTS = re.compile(
@@ -41,31 +41,6 @@ class FileResult:
     notes: tuple[Note, ...] = ()
     unreadable: bool = False
     sigs: tuple[callsite_check.Signature, ...] = ()  # kept only when call sites are checked
-
-
-@dataclass(slots=True)
-class TreeReport:
-    files: int = 0
-    unreadable: int = 0
-    events: int = 0
-    em_lists: int = 0
-    c_files: int = 0
-    calls: int = 0
-    findings: tuple[Finding, ...] = ()
-    notes: tuple[Note, ...] = ()
-    paths: tuple[str, ...] = field(default=())
-
-    @property
-    def skipped_events(self) -> int:
-        return sum(1 for n in self.notes if n.skipped and n.line > 0)
-
-    @property
-    def errors(self) -> int:
-        return sum(1 for f in self.findings if f.severity == "error")
-
-    @property
-    def warnings(self) -> int:
-        return sum(1 for f in self.findings if f.severity == "warning")
 
 
 def _defines_events(path: str) -> bool:
@@ -99,7 +74,7 @@ def discover(paths: Sequence[str]) -> tuple[list[str], list[Note]]:
     return unique, notes
 
 
-def _precheck(path: str) -> str | None:
+def precheck(path: str) -> str | None:
     """Why a file cannot be a trace header at all (binary, too large), or None."""
     try:
         size = os.path.getsize(path)
@@ -117,7 +92,7 @@ def _precheck(path: str) -> str | None:
 
 def lint_file(path: str, tree: str | None, keep_events: bool = False) -> FileResult:
     """Lint one header; never raises."""
-    reason = _precheck(path)
+    reason = precheck(path)
     if reason is not None:
         return FileResult(path, notes=(Note(path, 0, reason),), unreadable=True)
     try:
@@ -263,13 +238,29 @@ def run(
     return report
 
 
+_REASONS = (
+    ("never closed", "unbalanced brackets"),
+    ("unbalanced", "unbalanced brackets"),
+    ("arguments (", "wrong number of event macro arguments"),
+    ("should be TP_", "an event part not written as TP_xxx(...)"),
+    ("cannot parse", "a prototype or field type that is not C"),
+    ("must be an identifier", "an event name that is not a name"),
+    ("unterminated", "unterminated comment or literal"),
+    ("binary file", "binary file"),
+    ("MiB", "file over the size limit"),
+    ("could not expand", "a macro the preprocessor could not expand"),
+    ("every entry of one list", "an EM list mixing entry shapes"),
+    ("cannot read", "unreadable file"),
+    ("internal error", "internal error (please report)"),
+)
+
+
 def iter_notes_by_reason(notes: Iterable[Note]) -> dict[str, int]:
-    """Skipped items counted by the first words of their reason (for the summary)."""
+    """Skipped files and events counted by the kind of reason (for the summary)."""
     counts: dict[str, int] = {}
     for n in notes:
         if not n.skipped:
             continue
-        reason = n.message.split(": ", 1)[-1]
-        reason = re.sub(r"'[^']*'|\d+", "…", reason)[:70]
+        reason = next((label for key, label in _REASONS if key in n.message), "other")
         counts[reason] = counts.get(reason, 0) + 1
     return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
