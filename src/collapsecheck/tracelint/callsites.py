@@ -30,7 +30,7 @@ from collapsecheck.tracelint.report import ERROR, WARNING, Finding
 RULE = "T4"
 # trace_<name>_rcuidle (older kernels) calls the same tracepoint with the same prototype.
 _SUFFIXES = ("", "_rcuidle")
-_CALL = re.compile(rb"\btrace_([A-Za-z0-9_]+)\s*\(")
+_CALL = re.compile(rb"trace_(\w+)\s*\(")
 _INT_TYPE_NAMES = frozenset({
     "bool", "u8", "u16", "u32", "u64", "s8", "s16", "s32", "s64", "__u8", "__u16", "__u32", "__u64",
     "__s8", "__s16", "__s32", "__s64", "size_t", "ssize_t", "loff_t", "pgoff_t", "sector_t",
@@ -215,8 +215,9 @@ def _enclosing_function(node: Node) -> Node | None:
 
 def check_source(path: str, src: bytes, sigs: Mapping[str, Signature | None]) -> tuple[list[Finding], int]:
     """Findings for the trace_<event>() calls in one C file, and how many calls were checked."""
-    names = {m.group(0).split(b"(")[0].strip().decode() for m in _CALL.finditer(src)}
-    if not any(sigs.get(n) is not None for n in names):
+    if b"trace_" not in src:
+        return [], 0
+    if not any(sigs.get("trace_" + n.decode("ascii", "replace")) is not None for n in set(_CALL.findall(src))):
         return [], 0
     tree = _PARSER.parse(src)
     findings: list[Finding] = []
@@ -281,9 +282,12 @@ def _check_call(
                    f"{'; '.join(parts)}; write {name}({', '.join(fixed)})")
             findings.append(Finding(path, line, RULE, msg, ERROR, sig.event))
         else:
-            msg = (f"{name}() passes '{texts[min(misplaced)]}' in the position of TP_PROTO parameter "
-                   f"'{sig.params[min(misplaced)].text}' of {sig.event} ({sig.header}:{sig.line}), "
-                   f"but it is named like parameter {misplaced[min(misplaced)] + 1}; check the order")
+            i = min(misplaced)
+            j = misplaced[i]
+            msg = (f"{name}() passes '{texts[i]}' as argument {i + 1}, the TP_PROTO parameter "
+                   f"'{sig.params[i].text}' of {sig.event} ({sig.header}:{sig.line}), but it is "
+                   f"named like parameter {j + 1} '{sig.params[j].text}', which receives "
+                   f"'{texts[j]}'; check which values the event should get")
             findings.append(Finding(path, line, RULE, msg, WARNING, sig.event))
     for i, (arg, param) in enumerate(zip(args, sig.params, strict=True)):
         if i in misplaced:

@@ -242,7 +242,8 @@ class Note:
     skipped: bool = True
 
     def to_text(self) -> str:
-        return f"{self.path}:{self.line}: note: {self.message}"
+        where = f"{self.path}:{self.line}" if self.line > 0 else self.path  # 0: the whole file
+        return f"{where}: note: {self.message}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -106,12 +106,14 @@ class _Conditionals:
         self._path = path
         # Each frame: "if0" (skipping), "if1" (taken, else skipped), "skip" (after if1), "open".
         self._stack: list[tuple[str, int]] = []
-
-    @property
-    def skipping(self) -> bool:
-        return any(state in ("if0", "skip") for state, _ in self._stack)
+        # Recomputed on each directive, read on every token.
+        self.skipping = False
 
     def apply(self, name: str, tokens: list[Token], line: int) -> None:
+        self._apply(name, tokens, line)
+        self.skipping = any(state in ("if0", "skip") for state, _ in self._stack)
+
+    def _apply(self, name: str, tokens: list[Token], line: int) -> None:
         if name in ("if", "ifdef", "ifndef"):
             state = "open"
             if name == "if" and len(tokens) == 1 and tokens[0].kind == NUMBER:

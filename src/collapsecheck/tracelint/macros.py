@@ -97,6 +97,7 @@ class MacroTable:
     ) -> None:
         # name -> [(line, Macro or None for #undef)], in file order.
         self._history: dict[str, list[tuple[int, Macro | None]]] = {}
+        self._names: frozenset[str] | None = None
         for m in included:
             if m.name not in protected:
                 self._history.setdefault(m.name, []).append((0, m))
@@ -114,7 +115,9 @@ class MacroTable:
         return name in self._history
 
     def names(self) -> frozenset[str]:
-        return frozenset(self._history)
+        if self._names is None:
+            self._names = frozenset(self._history)
+        return self._names
 
     def active(self, name: str, line: int) -> Macro | None:
         """The definition in force at ``line``; a macro only defined later still counts (headers
@@ -151,7 +154,9 @@ class MacroTable:
         return [found[k] for k in sorted(found)]
 
     def expands(self, tokens: Sequence[Token], line: int) -> bool:
-        return any(t.kind == IDENT and self.active(t.text, line) is not None for t in tokens)
+        hist = self._history
+        return any(t.text in hist and t.kind == IDENT and self.active(t.text, line) is not None
+                   for t in tokens)
 
 
 class _Abort(Exception):
@@ -196,7 +201,9 @@ def expand(tokens: Sequence[Token], table: MacroTable, path: str) -> tuple[Token
     if not tokens:
         return None
     line0 = tokens[0].line
-    used = {t.text for t in tokens if t.kind == IDENT and table.active(t.text, line0) is not None}
+    known = table.names()
+    used = {t.text for t in tokens
+            if t.text in known and t.kind == IDENT and table.active(t.text, line0) is not None}
     if not used:
         return None
     p = _preprocessor()

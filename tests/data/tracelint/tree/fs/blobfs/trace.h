@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: MIT */
+/* lint-trace fixture (tree): a subsystem-local trace header, found by directory search. */
+TRACE_EVENT(blobfs_read,
+	TP_PROTO(struct blob *b, unsigned long pos, unsigned int len),
+	TP_ARGS(b, pos, len),
+	TP_STRUCT__entry(
+		__field(unsigned long, pos)
+		__field(unsigned int, len)
+	),
+	TP_fast_assign(
+		__entry->pos = pos;
+		__entry->len = len;
+	),
+	TP_printk("pos=%lu len=%u", __entry->pos, __entry->len)
+);
+
+/* An event that cannot be read (the prototype is not C): skipped with a note, not the file. */
+TRACE_EVENT(blobfs_broken,
+	TP_PROTO(struct blob *b unsigned long pos),
+	TP_ARGS(b, pos),
+	TP_STRUCT__entry(
+		__field(unsigned long, pos)
+	),
+	TP_fast_assign(
+		__entry->pos = pos;
+	),
+	TP_printk("pos=%lu", __entry->pos)
+);
