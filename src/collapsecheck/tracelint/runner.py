@@ -16,6 +16,7 @@ import os
 import re
 import sys
 from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 from dataclasses import dataclass
 
 from collapsecheck.tracelint import callsites as callsite_check
@@ -43,35 +44,48 @@ class FileResult:
     sigs: tuple[callsite_check.Signature, ...] = ()  # kept only when call sites are checked
 
 
-def _defines_events(path: str) -> bool:
+_MARKERS = (b"TRACE_EVENT", b"DECLARE_EVENT_CLASS", b"DEFINE_EVENT", b"DECLARE_TRACE")
+
+
+def defines_events(path: str) -> bool:
     try:
         with open(path, "rb") as f:
             data = f.read(MAX_FILE_BYTES + 1)
     except OSError:
         return False
-    return _DEFINES_EVENTS.search(data) is not None
+    # A plain substring test first: most headers mention none of the macros.
+    return any(m in data for m in _MARKERS) and _DEFINES_EVENTS.search(data) is not None
 
 
-def discover(paths: Sequence[str]) -> tuple[list[str], list[Note]]:
-    """Files given by name are linted as they are; directories are searched for ``*.h`` files
-    that define trace events. A path that does not exist is a note."""
-    files: list[str] = []
+def candidates(paths: Sequence[str]) -> tuple[list[tuple[str, bool]], list[Note]]:
+    """(path, found by directory search) for every file to consider; files given by name are
+    linted as they are, ``*.h`` files found in directories only if they define trace events
+    (which the workers check, so that reading the tree is spread over the cores)."""
+    items: list[tuple[str, bool]] = []
     notes: list[Note] = []
+    seen: set[str] = set()
     for p in paths:
         if os.path.isdir(p):
             for root, dirs, names in os.walk(p):
                 dirs[:] = sorted(d for d in dirs if d not in _SKIP_DIRS)
                 for name in sorted(names):
                     full = os.path.join(root, name)
-                    if name.endswith(".h") and os.path.isfile(full) and _defines_events(full):
-                        files.append(full)
+                    if name.endswith(".h") and full not in seen:
+                        seen.add(full)
+                        items.append((full, True))
         elif os.path.exists(p):
-            files.append(p)
+            if p not in seen:
+                seen.add(p)
+                items.append((p, False))
         else:
             notes.append(Note(p, 0, "no such file or directory"))
-    seen: set[str] = set()
-    unique = [f for f in files if not (f in seen or seen.add(f))]  # type: ignore[func-returns-value]
-    return unique, notes
+    return items, notes
+
+
+def discover(paths: Sequence[str]) -> tuple[list[str], list[Note]]:
+    """The headers a run over ``paths`` lints (directory search done here, serially)."""
+    items, notes = candidates(paths)
+    return [p for p, searched in items if not searched or defines_events(p)], notes
 
 
 def precheck(path: str) -> str | None:
@@ -125,7 +139,10 @@ def _init(state: dict[str, object]) -> None:
     _STATE.update(state)
 
 
-def _lint_task(path: str) -> FileResult:
+def _lint_task(item: tuple[str, bool]) -> FileResult | None:
+    path, searched = item
+    if searched and (not os.path.isfile(path) or not defines_events(path)):
+        return None  # found by directory search but defines no trace events: not a trace header
     return lint_file(path, _STATE.get("tree"), bool(_STATE.get("keep_events")))  # type: ignore[arg-type]
 
 
@@ -151,7 +168,7 @@ def c_sources(root: str) -> list[str]:
 
 
 def _pool_map(
-    func: Callable[[str], object], items: Sequence[str], jobs: int, state: dict[str, object],
+    func: Callable[[Any], object], items: Sequence[Any], jobs: int, state: dict[str, object],
     progress: Callable[[int, int], None] | None, chunk: int,
 ) -> list[object]:
     results: list[object] = []
@@ -204,13 +221,14 @@ def run(
 ) -> TreeReport:
     jobs = jobs or os.cpu_count() or 1
     prog = Progress(progress)
-    files, notes = discover(paths)
+    items, notes = candidates(paths)
     keep = callsite_root is not None
     state: dict[str, object] = {"tree": tree, "keep_events": keep}
-    results: list[FileResult] = _pool_map(  # type: ignore[assignment]
-        _lint_task, files, jobs, state, prog.stage("headers"), 4
+    found: list[FileResult | None] = _pool_map(  # type: ignore[assignment]
+        _lint_task, items, jobs, state, prog.stage("headers"), 16
     )
-    report = TreeReport(files=len(files), paths=tuple(files))
+    results = [r for r in found if r is not None]
+    report = TreeReport(files=len(results), paths=tuple(r.path for r in results))
     findings: list[Finding] = []
     all_notes = list(notes)
     sigs: list[callsite_check.Signature] = []
