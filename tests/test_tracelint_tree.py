@@ -263,3 +263,14 @@ def test_single_header_sarif(capsys: pytest.CaptureFixture[str]) -> None:
 def test_no_progress_output_when_not_a_terminal(capsys: pytest.CaptureFixture[str]) -> None:
     main([str(TREE)], jobs=1)  # progress=None: decided by isatty(), false under pytest
     assert capsys.readouterr().err == ""
+
+
+def test_single_header_callsite_order_is_error_only_when_certain() -> None:
+    from collapsecheck.tracelint import lint_header
+
+    report = lint_header(str(TREE / "fs/blobfs/trace.h"), callsite_sources=[str(TREE / READ_C)])
+    order = [(f.line, f.severity) for f in report.findings if f.rule == "T4" and "named like" in f.message
+             or "different order" in f.message]
+    assert order == [(10, "error"), (15, "warning")]
+    swapped = next(f for f in report.findings if f.line == 10)
+    assert swapped.message.endswith("pass them in TP_PROTO order: trace_blobfs_read(b, pos, len)")
