@@ -36,10 +36,8 @@ from collapsecheck.tracelint.report import (
     format_json,
     format_sarif,
     format_text,
-    format_tree_json,
-    format_tree_text,
+    render,
     sort_findings,
-    visible,
 )
 
 __all__ = [
@@ -171,12 +169,7 @@ def main(
         what = f"no such file or directory: {', '.join(missing)}" if missing else "no trace headers found"
         print(f"{prog}: {what}", file=sys.stderr)
         return 2
-    if fmt == "json":
-        sys.stdout.write(format_tree_json(report, severity))
-    elif fmt == "sarif":
-        sys.stdout.write(format_sarif(visible(report.findings, severity), report.notes))
-    else:
-        sys.stdout.write(format_tree_text(report, severity, runner.iter_notes_by_reason(report.notes)))
+    sys.stdout.write(render(fmt, report, severity, runner.iter_notes_by_reason(report.notes)))
     if report.files and report.unreadable == report.files and not report.calls:
         return 2  # nothing could be read: not "clean"
     return 1 if report.errors else 0
@@ -190,14 +183,9 @@ def _main_single(
     try:
         if reason is not None:
             raise LintInputError(header, None, reason)
-        report = lint_header(header, enum_source, callsites, tree)
+        single = lint_header(header, enum_source, callsites, tree)
     except LintInputError as e:
         print(f"collapsecheck lint-trace: {e}", file=sys.stderr)
         return 2
-    if fmt == "json":
-        sys.stdout.write(format_json(report, severity))
-    elif fmt == "sarif":
-        sys.stdout.write(format_sarif(visible(report.findings, severity), report.notes))
-    else:
-        sys.stdout.write(format_text(report, severity))
-    return report.exit_code
+    sys.stdout.write(render(fmt, single, severity))
+    return single.exit_code

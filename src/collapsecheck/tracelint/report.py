@@ -130,11 +130,27 @@ def format_json(report: LintReport, severity: str = WARNING) -> str:
         "errors": report.errors,
         "warnings": report.warnings,
         "findings": [f.to_dict() for f in visible(report.findings, severity)],
-        "notes": [{"path": n.path, "line": n.line, "message": n.message, "skipped": n.skipped}
-                  for n in report.notes],
+        "notes": _notes_json(report.notes),
         "rules": RULES,
     }
     return json.dumps(doc, indent=2, sort_keys=True) + "\n"
+
+
+def _notes_json(notes: tuple[Note, ...]) -> list[dict[str, object]]:
+    return [{"path": n.path, "line": n.line, "message": n.message, "skipped": n.skipped} for n in notes]
+
+
+def render(
+    fmt: str, report: LintReport | TreeReport, severity: str, reasons: dict[str, int] | None = None
+) -> str:
+    """The report in the chosen format (text, json or sarif)."""
+    if fmt == "sarif":
+        return format_sarif(visible(report.findings, severity), report.notes)
+    if isinstance(report, TreeReport):
+        if fmt == "json":
+            return format_tree_json(report, severity)
+        return format_tree_text(report, severity, reasons)
+    return format_json(report, severity) if fmt == "json" else format_text(report, severity)
 
 
 def visible(findings: tuple[Finding, ...], severity: str) -> tuple[Finding, ...]:
@@ -182,8 +198,7 @@ def format_tree_json(report: TreeReport, severity: str = WARNING) -> str:
         "errors": report.errors,
         "warnings": report.warnings,
         "findings": [f.to_dict() for f in visible(report.findings, severity)],
-        "notes": [{"path": n.path, "line": n.line, "message": n.message, "skipped": n.skipped}
-                  for n in report.notes],
+        "notes": _notes_json(report.notes),
         "rules": RULES,
     }
     return json.dumps(doc, indent=2, sort_keys=True) + "\n"
