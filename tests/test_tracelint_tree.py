@@ -274,3 +274,15 @@ def test_single_header_callsite_order_is_error_only_when_certain() -> None:
     assert order == [(10, "error"), (15, "warning")]
     swapped = next(f for f in report.findings if f.line == 10)
     assert swapped.message.endswith("pass them in TP_PROTO order: trace_blobfs_read(b, pos, len)")
+
+
+def test_config_wrapped_list_entries_are_entries() -> None:
+    from collapsecheck.tracelint.events import read_header
+
+    header = read_header(str(TREE / LISTS))
+    speeds = next(lst for lst in header.em_lists if lst.name == "widget_speeds")
+    assert [e.code for e in speeds.entries] == ["WIDGET_SLOW", "WIDGET_TURBO", "WIDGET_FAST"]
+    assert [lst.name for lst in header.em_lists] == [
+        "widget_states", "widget_modes", "widget_families", "widget_speeds",
+    ]
+    assert header.notes == ()

@@ -673,6 +673,21 @@ def _parse_printk(tokens: Sequence[Token], line: int, path: str, label: str) -> 
     return Printk(segments, tuple(args))
 
 
+def _list_entries(body: Sequence[Token], names: frozenset[str], path: str) -> list[Invocation]:
+    """The entries of a list body. A macro wrapped around entries (``IFDEF_ZONE_DMA(EM(...))``,
+    present only in some configurations) is not an entry itself: its contents are."""
+    out: list[Invocation] = []
+    for inv in find_invocations(body, names.__contains__, path):
+        inner = [t for a in inv.args for t in a.tokens]
+        if inv.name not in ("EM", "EMe") and any(
+            t.kind == IDENT and t.text in names for t in inner
+        ):
+            out += _list_entries(inner, names, path)
+        else:
+            out.append(inv)
+    return out
+
+
 def _em_lists(lexed: Lexed, path: str, notes: list[Note]) -> list[EmList]:
     """``#define NAME EM(a, "a") ... EMe(b, "b")`` lists. Entries are EM()/EMe() or another list
     macro the header defines (``E_()``); ``EM(a)`` one-argument lists print ``#a``."""
@@ -702,7 +717,7 @@ def _em_lists(lexed: Lexed, path: str, notes: list[Note]) -> list[EmList]:
             continue
         entries: list[EmEntry] = []
         try:
-            for inv in find_invocations(body, entry_names.__contains__, path):
+            for inv in _list_entries(body, entry_names, path):
                 if len(inv.args) == 1:
                     code = inv.args[0].text
                     string = f'"{code}"'  # EM(a) lists print #a

@@ -41,3 +41,15 @@ TRACE_EVENT(widget_state,
 	),
 	TP_printk("state=%s", __print_symbolic(__entry->state, widget_states))
 );
+
+/* Entries present only in some configurations, wrapped in a macro: the wrapper is no entry. */
+#ifdef CONFIG_WIDGET_TURBO
+#define IF_WIDGET_TURBO(x) x
+#else
+#define IF_WIDGET_TURBO(x)
+#endif
+
+#define widget_speeds					\
+	EM(WIDGET_SLOW,		"slow")			\
+	IF_WIDGET_TURBO(EM(WIDGET_TURBO, "turbo"))	\
+	EMe(WIDGET_FAST,	"fast")
