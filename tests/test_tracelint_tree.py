@@ -286,3 +286,22 @@ def test_config_wrapped_list_entries_are_entries() -> None:
         "widget_states", "widget_modes", "widget_families", "widget_speeds",
     ]
     assert header.notes == ()
+
+
+def test_a_check_failing_on_one_event_costs_only_that_event(monkeypatch: pytest.MonkeyPatch) -> None:
+    from collapsecheck.tracelint import check_printk, runner
+
+    real = check_printk.check
+
+    def flaky(events):  # type: ignore[no-untyped-def]
+        if any(ev.name == "widget_open" for ev in events):
+            raise ValueError("unforeseen shape")
+        return real(events)
+
+    monkeypatch.setattr(check_printk, "check", flaky)
+    result = runner.lint_file(str(TREE / WRAPPED), str(TREE))
+    assert not result.unreadable
+    lines = [(f.line, f.rule) for f in result.findings]
+    assert (64, "T3") in lines and (113, "T3") in lines  # other events' printk still checked
+    notes = [n.message for n in result.notes]
+    assert any(m.startswith("widget_open: check_printk skipped: internal error") for m in notes)

@@ -28,8 +28,9 @@ from collapsecheck.tracelint.events import Event
 from collapsecheck.tracelint.report import ERROR, WARNING, Finding
 
 RULE = "T4"
-# trace_<name>_rcuidle (older kernels) calls the same tracepoint with the same prototype.
-_SUFFIXES = ("", "_rcuidle")
+# trace_<name>_rcuidle (older kernels) and trace_<name>_tp (newer kernels' DECLARE_TRACE) call the
+# same tracepoint with the same prototype.
+_SUFFIXES = ("", "_rcuidle", "_tp")
 _CALL = re.compile(rb"trace_(\w+)\s*\(")
 _INT_TYPE_NAMES = frozenset({
     "bool", "u8", "u16", "u32", "u64", "s8", "s16", "s32", "s64", "__u8", "__u16", "__u32", "__u64",

@@ -345,13 +345,16 @@ def _read_event(
                 notes.append(Note(path, inv.line, f"{inv.name}(...) skipped: after macro expansion, "
                                                   f"{e.message}"))
                 return
+    label = inv.name
+    if inv.args and inv.args[0].tokens:
+        label += f"({_short(inv.args[0].text, 40)})"
     try:
         events.append(_build_event(inv, path, notes, conditionals))
     except LintInputError as e:
-        label = inv.name
-        if inv.args and inv.args[0].tokens:
-            label += f"({_short(inv.args[0].text, 40)})"
         notes.append(Note(path, e.line or inv.line, f"{label} skipped: {e.message}"))
+    except Exception as e:  # noqa: BLE001 - a shape nobody foresaw costs this event, not the file
+        notes.append(Note(path, inv.line, f"{label} skipped: internal error in the linter "
+                                          f"({type(e).__name__}: {e}); please report it"))
 
 
 def _part(inv: Invocation, role: str, path: str, notes: list[Note] | None = None) -> tuple[Token, ...] | None:

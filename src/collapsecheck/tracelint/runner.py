@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from collapsecheck.tracelint import callsites as callsite_check
 from collapsecheck.tracelint import check_assign, check_enum, check_printk, check_proto
 from collapsecheck.tracelint.errors import LintInputError
-from collapsecheck.tracelint.events import Note, read_header
+from collapsecheck.tracelint.events import Event, Note, read_header
 from collapsecheck.tracelint.report import Finding, TreeReport, sort_findings
 
 # A header defining trace events: one of the event macros at the start of a line, then "(".
@@ -112,9 +112,9 @@ def lint_file(path: str, tree: str | None, keep_events: bool = False) -> FileRes
     try:
         header = read_header(path, tree)
         findings: list[Finding] = []
-        findings += check_proto.check(header.events)
-        findings += check_assign.check(header.events)
-        findings += check_printk.check(header.events)
+        extra: list[Note] = []
+        for check in (check_proto.check, check_assign.check, check_printk.check):
+            findings += _guarded(check, header.events, extra)
         for lst in header.em_lists:
             findings += check_enum.check_shape(lst, path)
     except LintInputError as e:
@@ -124,11 +124,32 @@ def lint_file(path: str, tree: str | None, keep_events: bool = False) -> FileRes
         return FileResult(path, notes=(Note(path, 0, f"file skipped: internal error in the linter "
                                                      f"({type(e).__name__}: {e}); please report it"),),
                           unreadable=True)
-    notes = header.notes
+    notes = header.notes + tuple(extra)
     if not header.events and not header.em_lists:
         notes += (Note(path, 0, "no trace events found in this file", False),)
     return FileResult(path, len(header.events), len(header.em_lists), tuple(findings), notes,
                       False, callsite_check.event_signatures(header.events) if keep_events else ())
+
+
+def _guarded(check: Callable[[Sequence[Event]], list[Finding]], events: Sequence[Event],
+             notes: list[Note]) -> list[Finding]:
+    """Run one rule over a header's events; if it fails on some event, run it event by event
+    (each with the header's classes, which DEFINE_EVENTs refer to) and note the events it could
+    not check, so that one odd event costs only its own check."""
+    try:
+        return check(events)
+    except Exception:  # noqa: BLE001
+        pass
+    classes = [ev for ev in events if ev.is_class]
+    found: list[Finding] = []
+    for ev in events:
+        try:
+            found += check([ev] if ev.is_class else [*classes, ev])
+        except Exception as e:  # noqa: BLE001
+            rule = check.__module__.rsplit(".", 1)[-1]
+            notes.append(Note(ev.path, ev.line, f"{ev.name}: {rule} skipped: internal error in the "
+                                                f"linter ({type(e).__name__}: {e}); please report it"))
+    return found
 
 
 # Worker state, set before the pool forks (or in each worker's initializer).
