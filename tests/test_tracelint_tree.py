@@ -304,4 +304,4 @@ def test_a_check_failing_on_one_event_costs_only_that_event(monkeypatch: pytest.
     lines = [(f.line, f.rule) for f in result.findings]
     assert (64, "T3") in lines and (113, "T3") in lines  # other events' printk still checked
     notes = [n.message for n in result.notes]
-    assert any(m.startswith("widget_open: check_printk skipped: internal error") for m in notes)
+    assert any(m.startswith("widget_open: rule T3 skipped: internal error") for m in notes)

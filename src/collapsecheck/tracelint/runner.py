@@ -113,8 +113,9 @@ def lint_file(path: str, tree: str | None, keep_events: bool = False) -> FileRes
         header = read_header(path, tree)
         findings: list[Finding] = []
         extra: list[Note] = []
-        for check in (check_proto.check, check_assign.check, check_printk.check):
-            findings += _guarded(check, header.events, extra)
+        for rule, check in (("T1", check_proto.check), ("T2", check_assign.check),
+                            ("T3", check_printk.check)):
+            findings += _guarded(rule, check, header.events, extra)
         for lst in header.em_lists:
             findings += check_enum.check_shape(lst, path)
     except LintInputError as e:
@@ -131,7 +132,7 @@ def lint_file(path: str, tree: str | None, keep_events: bool = False) -> FileRes
                       False, callsite_check.event_signatures(header.events) if keep_events else ())
 
 
-def _guarded(check: Callable[[Sequence[Event]], list[Finding]], events: Sequence[Event],
+def _guarded(rule: str, check: Callable[[Sequence[Event]], list[Finding]], events: Sequence[Event],
              notes: list[Note]) -> list[Finding]:
     """Run one rule over a header's events; if it fails on some event, run it event by event
     (each with the header's classes, which DEFINE_EVENTs refer to) and note the events it could
@@ -146,8 +147,7 @@ def _guarded(check: Callable[[Sequence[Event]], list[Finding]], events: Sequence
         try:
             found += check([ev] if ev.is_class else [*classes, ev])
         except Exception as e:  # noqa: BLE001
-            rule = check.__module__.rsplit(".", 1)[-1]
-            notes.append(Note(ev.path, ev.line, f"{ev.name}: {rule} skipped: internal error in the "
+            notes.append(Note(ev.path, ev.line, f"{ev.name}: rule {rule} skipped: internal error in the "
                                                 f"linter ({type(e).__name__}: {e}); please report it"))
     return found
 
