@@ -10,6 +10,7 @@ read); only a file that cannot be read at all is a :class:`LintInputError`.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -161,7 +162,7 @@ class Write:
 
     field: str
     line: int
-    how: str  # "=", "update", "element", "member", "copy", "pointer", "helper", "mention"
+    how: str  # "=", "update", "element", "member", "copy", "pointer", "helper", "argument", "mention"
     rhs: tuple[Token, ...] = ()  # the value of "=", or the source passed to a helper
     helper: str | None = None
 
@@ -272,7 +273,7 @@ PROTECTED = (
 def read_header(path: str, tree: str | None = None) -> Header:
     """Read every event of one header. ``tree`` is the kernel root used to resolve #includes."""
     lexed = read_source(path)
-    included = included_macros(path, tree) if tree is not None else []
+    included = included_macros(path, tree)
     table = MacroTable(lexed.directives, PROTECTED, included)
     generators = _generators(table)
     notes: list[Note] = []
@@ -588,9 +589,26 @@ def _skip_group(tokens: Sequence[Token], k: int) -> int:
     return len(tokens)
 
 
+_MACRO_NAME = re.compile(r"^[A-Z][A-Z0-9_]{2,}$")
+
+
+def _unknown_macro_statement(tokens: Sequence[Token]) -> bool:
+    """Whether TP_fast_assign has a statement that is an unexpanded macro (``STORE_ADDRS;``,
+    ``FILL_FIELDS(x);``): one defined in a header the linter did not read (no ``--tree``) may
+    write any field, so which fields are written is unknown."""
+    for k, tok in enumerate(tokens):
+        if tok.kind != IDENT or not _MACRO_NAME.match(tok.text):
+            continue
+        starts = k == 0 or tokens[k - 1].kind == PUNCT and tokens[k - 1].text in (";", "{", "}", ")")
+        nxt = tokens[k + 1] if k + 1 < len(tokens) else None
+        if starts and (nxt is None or nxt.is_punct(";") or nxt.is_punct("(")):
+            return True
+    return False
+
+
 def _scan_writes(tokens: Sequence[Token], path: str) -> tuple[tuple[Write, ...], bool]:
     writes: list[Write] = []
-    opaque = False
+    opaque = _unknown_macro_statement(tokens)
     n = len(tokens)
     for k, tok in enumerate(tokens):
         # In TP_fast_assign, "entry" is the record itself ("__entry" is defined as it).
@@ -636,6 +654,15 @@ def _scan_writes(tokens: Sequence[Token], path: str) -> tuple[tuple[Write, ...],
             and tokens[k - 2].text in COPY_FUNCS
         ):
             writes.append(Write(name, tok.line, "copy"))
+        elif (
+            prev is not None and (prev.is_punct("(") or prev.is_punct(","))
+            and nxt is not None and (nxt.is_punct(")") or nxt.is_punct(","))
+            and not (k >= 2 and prev.is_punct("(") and tokens[k - 2].kind == IDENT
+                     and tokens[k - 2].text in ASSIGN_HELPERS)
+        ):
+            # A whole argument of a call: if the callee is a macro the linter could not expand
+            # (get_obj(__entry->ptr, node)), it may assign it, whatever the field's kind.
+            writes.append(Write(name, tok.line, "argument"))
         else:
             # Any other use: fill_flags(__entry->buf, v), p = (u32 *)__entry->addr; *p = v...
             # An array decays to a pointer there, through which it can be filled; a scalar read

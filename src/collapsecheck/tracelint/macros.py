@@ -251,8 +251,8 @@ _INCLUDE = re.compile(r'^\s*#\s*include\s*([<"])([^>"]+)[>"]', re.M)
 
 
 def included_macros(path: str, tree: str | None, depth: int = 0, seen: set[str] | None = None) -> list[Macro]:
-    """Macros defined by the headers ``path`` includes that exist inside ``tree`` (or next to
-    ``path`` for "quoted" includes), followed ``_MAX_INCLUDE_DEPTH`` levels deep. Generic
+    """Macros defined by the headers ``path`` includes: "quoted" includes next to ``path``
+    always, <angled> ones only inside ``tree``; followed ``_MAX_INCLUDE_DEPTH`` levels deep. Generic
     ``<linux/...>``/``<asm/...>`` headers are not followed: they define no trace helpers and
     would pull in thousands of macros."""
     seen = set() if seen is None else seen
