@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pcpp import Preprocessor  # type: ignore[import-untyped]
 
 from collapsecheck.tracelint.errors import LintInputError
-from collapsecheck.tracelint.lexer import IDENT, Directive, Token, read_source, tokenize
+from collapsecheck.tracelint.lexer import IDENT, Directive, Token, tokenize
 
 # Names that keep their meaning for the checks and therefore are never expanded (the caller adds
 # the event, field, assign and print macros it reads).
@@ -283,11 +283,24 @@ def included_macros(path: str, tree: str | None, depth: int = 0, seen: set[str] 
     return found
 
 
+_COMMENT = re.compile(r"/\*.*?\*/|//[^\n]*", re.S)
+_DEFINE_LINE = re.compile(r"^\s*#\s*define\b")
+
+
 @functools.lru_cache(maxsize=512)
 def _defined_in(path: str) -> tuple[Macro, ...]:
-    """The #defines of one included file (cached: many trace headers include the same helpers)."""
+    """The #defines of one included file (cached: many trace headers include the same helpers).
+    Only the #define lines are tokenized: included driver headers are long, and their code is
+    not needed."""
     try:
-        lexed = read_source(path)
+        with open(path, "rb") as f:
+            text = f.read(_MAX_INCLUDE_BYTES).decode("utf-8", errors="replace")
+    except OSError:
+        return ()
+    text = _COMMENT.sub(lambda m: "\n" * m.group(0).count("\n") or " ", text.replace("\\\n", ""))
+    lines = [ln for ln in text.split("\n") if _DEFINE_LINE.match(ln)]
+    try:
+        lexed = tokenize("\n".join(lines), path)
     except LintInputError:
         return ()
     out = []
