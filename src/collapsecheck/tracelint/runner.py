@@ -220,6 +220,7 @@ class Progress:
     def stage(self, label: str) -> Callable[[int, int], None] | None:
         if not self.enabled:
             return None
+        self.last = -1
 
         def show(done: int, total: int) -> None:
             pct = done * 100 // max(total, 1)
@@ -246,7 +247,7 @@ def run(
     keep = callsite_root is not None
     state: dict[str, object] = {"tree": tree, "keep_events": keep}
     found: list[FileResult | None] = _pool_map(  # type: ignore[assignment]
-        _lint_task, items, jobs, state, prog.stage("headers"), 16
+        _lint_task, items, jobs, state, prog.stage("header files"), 16
     )
     results = [r for r in found if r is not None]
     report = TreeReport(files=len(results), paths=tuple(r.path for r in results))
@@ -265,7 +266,7 @@ def run(
         sources = c_sources(callsite_root)
         report.c_files = len(sources)
         cres: list[tuple[list[Finding], int, Note | None]] = _pool_map(  # type: ignore[assignment]
-            _callsite_task, sources, jobs, state, prog.stage("call sites"), 64
+            _callsite_task, sources, jobs, state, prog.stage("C files"), 64
         )
         for fs, calls, note in cres:
             findings += fs
