@@ -127,17 +127,21 @@ def format_json(report: LintReport, severity: str = WARNING) -> str:
         "files": list(report.files),
         "events": report.events,
         "em_lists": report.em_lists,
-        "errors": report.errors,
-        "warnings": report.warnings,
-        "findings": [f.to_dict() for f in visible(report.findings, severity)],
-        "notes": _notes_json(report.notes),
-        "rules": RULES,
+        **_common_json(report, severity),
     }
     return json.dumps(doc, indent=2, sort_keys=True) + "\n"
 
 
-def _notes_json(notes: tuple[Note, ...]) -> list[dict[str, object]]:
-    return [{"path": n.path, "line": n.line, "message": n.message, "skipped": n.skipped} for n in notes]
+def _common_json(report: LintReport | TreeReport, severity: str) -> dict[str, object]:
+    """The keys a single-header and a tree document share."""
+    return {
+        "errors": report.errors,
+        "warnings": report.warnings,
+        "findings": [f.to_dict() for f in visible(report.findings, severity)],
+        "notes": [{"path": n.path, "line": n.line, "message": n.message, "skipped": n.skipped}
+                  for n in report.notes],
+        "rules": RULES,
+    }
 
 
 def render(
@@ -195,11 +199,7 @@ def format_tree_json(report: TreeReport, severity: str = WARNING) -> str:
         "em_lists": report.em_lists,
         "c_files": report.c_files,
         "calls": report.calls,
-        "errors": report.errors,
-        "warnings": report.warnings,
-        "findings": [f.to_dict() for f in visible(report.findings, severity)],
-        "notes": _notes_json(report.notes),
-        "rules": RULES,
+        **_common_json(report, severity),
     }
     return json.dumps(doc, indent=2, sort_keys=True) + "\n"
 
