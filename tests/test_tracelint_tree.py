@@ -51,7 +51,9 @@ EXPECTED = [
     (READ_C, 11, "T4", "error"),
     (READ_C, 12, "T4", "error"),
     (READ_C, 13, "T4", "error"),
-    (READ_C, 15, "T4", "warning"),
+    (READ_C, 15, "T4", "error"),
+    (READ_C, 30, "T4", "error"),
+    (READ_C, 38, "T4", "warning"),
     ("fs/blobfs/trace.h", 40, "T2", "error"),
     (LISTS, 14, "T5", "error"),
     (RECORDS, 31, "T2", "warning"),
@@ -162,7 +164,7 @@ def test_ifdef_inside_printk_is_a_note_not_a_finding(tree_report: TreeReport) ->
 
 
 def test_callsites(tree_report: TreeReport) -> None:
-    assert (tree_report.c_files, tree_report.calls) == (1, 8)
+    assert (tree_report.c_files, tree_report.calls) == (1, 10)
     assert "write trace_blobfs_read(b, pos, len)" in message(tree_report, READ_C, 10, "T4")
     assert "passes 2 arguments but TP_PROTO(struct blob *b, unsigned long pos, unsigned int len)" in (
         message(tree_report, READ_C, 11, "T4")
@@ -171,7 +173,15 @@ def test_callsites(tree_report: TreeReport) -> None:
         message(tree_report, READ_C, 12, "T4")
     )
     assert "argument 1 '7' is an integer" in message(tree_report, READ_C, 13, "T4")
-    warn = message(tree_report, READ_C, 15, "T4")
+    # Named like parameter 2 and declared with its type: it belongs there (the ext4 shape).
+    assert ("it is the value of parameter 2 'unsigned long pos' (same name, same type), which "
+            "receives 'b->size' instead; pass 'pos' as argument 2 and a 'unsigned int len' value as "
+            "argument 3") in message(tree_report, READ_C, 15, "T4")
+    assert "pass 'len' as argument 3 and a 'unsigned long pos' value as argument 2" in (
+        message(tree_report, READ_C, 30, "T4")
+    )
+    # The same name without a declaration in sight: only a warning that names both slots.
+    warn = message(tree_report, READ_C, 38, "T4")
     assert "named like parameter 2 'unsigned long pos', which receives 'b->size'" in warn
     # blob_seek(): names look swapped but the caller's declared types match the slots: nothing.
     assert not [f for f in tree_report.findings if f.event == "widget_seek" and f.rule == "T4"]
@@ -233,8 +243,8 @@ def test_json_is_deterministic_across_job_counts(capsys: pytest.CaptureFixture[s
         outs.append(capsys.readouterr().out)
     assert outs[0] == outs[1]
     doc = json.loads(outs[0])
-    assert (doc["files"], doc["events"], doc["skipped_events"], doc["calls"]) == (5, 17, 2, 8)
-    assert (doc["errors"], doc["warnings"]) == (13, 3)
+    assert (doc["files"], doc["events"], doc["skipped_events"], doc["calls"]) == (5, 17, 2, 10)
+    assert (doc["errors"], doc["warnings"]) == (15, 3)
     assert set(doc["findings"][0]) == {"path", "line", "rule", "severity", "message", "event"}
 
 
@@ -270,9 +280,10 @@ def test_single_header_callsite_order_is_error_only_when_certain() -> None:
     from collapsecheck.tracelint import lint_header
 
     report = lint_header(str(TREE / "fs/blobfs/trace.h"), callsite_sources=[str(TREE / READ_C)])
-    order = [(f.line, f.severity) for f in report.findings if f.rule == "T4" and "named like" in f.message
-             or "different order" in f.message]
-    assert order == [(10, "error"), (15, "warning")]
+    order = [(f.line, f.severity) for f in report.findings
+             if f.rule == "T4" and ("named like" in f.message or "different order" in f.message)]
+    # This mode does not read the caller's declarations: one-sided matches stay warnings.
+    assert order == [(10, "error"), (15, "warning"), (30, "warning"), (38, "warning")]
     swapped = next(f for f in report.findings if f.line == 10)
     assert swapped.message.endswith("pass them in TP_PROTO order: trace_blobfs_read(b, pos, len)")
 

@@ -285,11 +285,23 @@ def _check_call(
         else:
             i = min(misplaced)
             j = misplaced[i]
-            msg = (f"{name}() passes '{texts[i]}' as argument {i + 1}, the TP_PROTO parameter "
-                   f"'{sig.params[i].text}' of {sig.event} ({sig.header}:{sig.line}), but it is "
-                   f"named like parameter {j + 1} '{sig.params[j].text}', which receives "
-                   f"'{texts[j]}'; check which values the event should get")
-            findings.append(Finding(path, line, RULE, msg, WARNING, sig.event))
+            _, key = declared.get(texts[i], (None, ""))
+            here, home = sig.params[i].type_key, sig.params[j].type_key
+            if key and key == home and key != here:
+                # Named like parameter j and declared with exactly its type, but passed in a slot
+                # of another type: it belongs in slot j; what slot i needs is not at hand.
+                msg = (f"{name}() passes '{texts[i]}' ({key}) as argument {i + 1}, the TP_PROTO "
+                       f"parameter '{sig.params[i].text}' of {sig.event} ({sig.header}:{sig.line}), "
+                       f"but it is the value of parameter {j + 1} '{sig.params[j].text}' (same name, "
+                       f"same type), which receives '{texts[j]}' instead; pass '{texts[i]}' as "
+                       f"argument {j + 1} and a '{sig.params[i].text}' value as argument {i + 1}")
+                findings.append(Finding(path, line, RULE, msg, ERROR, sig.event))
+            else:
+                msg = (f"{name}() passes '{texts[i]}' as argument {i + 1}, the TP_PROTO parameter "
+                       f"'{sig.params[i].text}' of {sig.event} ({sig.header}:{sig.line}), but it is "
+                       f"named like parameter {j + 1} '{sig.params[j].text}', which receives "
+                       f"'{texts[j]}'; check which values the event should get")
+                findings.append(Finding(path, line, RULE, msg, WARNING, sig.event))
     for i, (arg, param) in enumerate(zip(args, sig.params, strict=True)):
         if i in misplaced:
             continue
