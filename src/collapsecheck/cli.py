@@ -199,17 +199,31 @@ def list_() -> None:
 
 
 @main.command(name="lint-trace")
-@click.argument("header")
-@click.option("--enum", "enum_source", metavar="SOURCE", help="C file with the enum the EM()/EMe() list mirrors.")
-@click.option("--callsite", "callsites", multiple=True, metavar="SOURCE", help="C file calling trace_<event>().")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-def lint_trace(header: str, enum_source: str | None, callsites: tuple[str, ...], fmt: str) -> None:
-    """Check a kernel trace header's events (TP_PROTO/TP_ARGS, fields, TP_printk, SCAN_STATUS lists).
+@click.argument("paths", nargs=-1)
+@click.option("--enum", "enum_source", metavar="SOURCE", help="C file with the enum the EM()/EMe() list mirrors (one header).")
+@click.option("--callsite", "callsites", multiple=True, metavar="SOURCE", help="C file calling trace_<event>() (one header).")
+@click.option("--callsites", "callsite_root", metavar="KERNEL_ROOT",
+              help="Check every trace_<event>() call in the .c files of this tree (and lint its headers if no PATH).")
+@click.option("--tree", metavar="KERNEL_ROOT", help="Kernel root in which #included helper headers are resolved.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif"]), default="text", show_default=True)
+@click.option("--severity", type=click.Choice(["error", "warning"]), default="warning", show_default=True,
+              help="Lowest severity shown (the exit code counts errors either way).")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None, help="Worker processes [default: all cores].")
+@click.option("--progress/--no-progress", default=None, help="Progress line on stderr [default: when it is a terminal].")
+def lint_trace(
+    paths: tuple[str, ...], enum_source: str | None, callsites: tuple[str, ...], callsite_root: str | None,
+    tree: str | None, fmt: str, severity: str, jobs: int | None, progress: bool | None,
+) -> None:
+    """Check kernel trace headers (files, or directories searched for *.h defining trace events):
+    TP_PROTO/TP_ARGS, fields, TP_printk, EM lists, and trace_<event>() call sites.
 
-    Exit 0 clean (warnings allowed), 1 findings of severity error, 2 unreadable or unparseable input."""
+    Exit 0 no errors (warnings allowed), 1 findings of severity error, 2 bad usage or nothing readable."""
     from collapsecheck import tracelint
 
-    _guard(lambda: tracelint.main(header, enum_source, callsites, fmt))
+    _guard(lambda: tracelint.main(
+        paths, enum_source, callsites, fmt, tree=tree, callsite_root=callsite_root,
+        severity=severity, jobs=jobs, progress=progress,
+    ))
 
 
 def _echo_json(data: Any) -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from collapsecheck.tracelint import (
     check_assign,
@@ -21,6 +21,7 @@ from collapsecheck.tracelint import (
     check_enum,
     check_printk,
     check_proto,
+    runner,
 )
 from collapsecheck.tracelint.cenum import find_enums
 from collapsecheck.tracelint.errors import LintInputError
@@ -33,7 +34,9 @@ from collapsecheck.tracelint.report import (
     Finding,
     LintReport,
     format_json,
+    format_sarif,
     format_text,
+    render,
     sort_findings,
 )
 
@@ -45,6 +48,7 @@ __all__ = [
     "LintInputError",
     "LintReport",
     "format_json",
+    "format_sarif",
     "format_text",
     "lint_header",
     "main",
@@ -57,10 +61,12 @@ def lint_header(
     header_path: PathArg,
     enum_source: PathArg | None = None,
     callsite_sources: Iterable[PathArg] = (),
+    tree: PathArg | None = None,
 ) -> LintReport:
-    """Lint one trace header; raises :class:`LintInputError` when an input cannot be used."""
+    """Lint one trace header; raises :class:`LintInputError` when an input cannot be used at all
+    (an event that cannot be read is skipped and listed in ``notes``)."""
     header_name = os.fspath(header_path)
-    header = read_header(header_name)
+    header = read_header(header_name, os.fspath(tree) if tree is not None else None)
     findings: list[Finding] = []
     findings += check_proto.check(header.events)
     findings += check_assign.check(header.events)
@@ -102,23 +108,84 @@ def lint_header(
         events=len(header.events),
         em_lists=len(header.em_lists),
         findings=sort_findings(findings),
+        notes=header.notes,
     )
 
 
+FORMATS = ("text", "json", "sarif")
+
+
 def main(
-    header: PathArg,
+    paths: PathArg | Sequence[PathArg],
     enum_source: PathArg | None = None,
     callsites: Iterable[PathArg] = (),
     fmt: str = "text",
+    *,
+    tree: PathArg | None = None,
+    callsite_root: PathArg | None = None,
+    severity: str = WARNING,
+    jobs: int | None = None,
+    progress: bool | None = None,
 ) -> int:
-    """Run the linter and print its report; returns the exit code (0 clean, 1 errors, 2 bad input)."""
-    if fmt not in ("text", "json"):
-        print(f"collapsecheck lint-trace: unknown output format '{fmt}' (use text or json)", file=sys.stderr)
+    """Run the linter and print its report; returns the exit code: 0 no error findings (warnings
+    allowed), 1 error findings, 2 bad usage or nothing could be read at all.
+
+    One header file is linted alone (with ``--enum``/``--callsite`` if given; a file that cannot
+    be read is exit 2). Several paths, a directory, or ``--callsites ROOT`` run the tree mode:
+    every header on all cores, unreadable files and events skipped with a note and counted."""
+    prog = "collapsecheck lint-trace"
+    if fmt not in FORMATS:
+        print(f"{prog}: unknown output format '{fmt}' (use {', '.join(FORMATS)})", file=sys.stderr)
         return 2
+    if severity not in (ERROR, WARNING):
+        print(f"{prog}: unknown severity '{severity}' (use error or warning)", file=sys.stderr)
+        return 2
+    items = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
+    names = [os.fspath(p) for p in items]
+    callsites = list(callsites)
+    tree_name = os.fspath(tree) if tree is not None else None
+    if tree_name is not None and not os.path.isdir(tree_name):
+        print(f"{prog}: --tree {tree_name}: not a directory (give the kernel source root)", file=sys.stderr)
+        return 2
+    root = os.fspath(callsite_root) if callsite_root is not None else None
+    if root is not None and not os.path.isdir(root):
+        print(f"{prog}: --callsites {root}: not a directory (give the kernel source root)", file=sys.stderr)
+        return 2
+    if not names and root is not None:
+        names = [root]  # --callsites ROOT alone: the tree's headers and its call sites
+    if not names:
+        print(f"{prog}: give at least one header or directory", file=sys.stderr)
+        return 2
+    single = len(names) == 1 and not os.path.isdir(names[0]) and root is None
+    if single:
+        return _main_single(names[0], enum_source, callsites, fmt, tree_name, severity)
+    if enum_source is not None or callsites:
+        print(f"{prog}: --enum and --callsite take one header; for a tree use --callsites ROOT",
+              file=sys.stderr)
+        return 2
+    report = runner.run(names, tree_name, root, jobs, progress)
+    if report.files == 0 and report.c_files == 0:
+        missing = [n.path for n in report.notes if n.line == 0]
+        what = f"no such file or directory: {', '.join(missing)}" if missing else "no trace headers found"
+        print(f"{prog}: {what}", file=sys.stderr)
+        return 2
+    sys.stdout.write(render(fmt, report, severity, runner.iter_notes_by_reason(report.notes)))
+    if report.files and report.unreadable == report.files and not report.calls:
+        return 2  # nothing could be read: not "clean"
+    return 1 if report.errors else 0
+
+
+def _main_single(
+    header: str, enum_source: PathArg | None, callsites: list[PathArg], fmt: str,
+    tree: str | None, severity: str,
+) -> int:
+    reason = runner.precheck(header) if os.path.exists(header) else None
     try:
-        report = lint_header(header, enum_source, callsites)
+        if reason is not None:
+            raise LintInputError(header, None, reason)
+        single = lint_header(header, enum_source, callsites, tree)
     except LintInputError as e:
         print(f"collapsecheck lint-trace: {e}", file=sys.stderr)
         return 2
-    sys.stdout.write(format_json(report) if fmt == "json" else format_text(report))
-    return report.exit_code
+    sys.stdout.write(render(fmt, single, severity))
+    return single.exit_code

@@ -46,19 +46,46 @@ def check(events: Sequence[Event]) -> list[Finding]:
         for f in ev.fields:
             findings += _check_string_source(ev, f)
         if not ev.writes_opaque:
-            written = {w.field for w in ev.writes}
+            written = {w.field for w in ev.writes if w.how != "mention" or _fillable(ev, w.field)}
+            printed = _printed_fields(ev)
             for f in ev.fields:
                 if f.name not in written:
+                    # Printed, the stale bytes reach every reader of the trace: an error. Only
+                    # declared, they waste ring-buffer space: a warning.
+                    shown = f.name in printed
                     findings.append(
                         Finding(
                             ev.path, f.line, RULE,
                             f"{ev.name}: field '{f.name}' is declared in TP_STRUCT__entry but "
                             "TP_fast_assign never writes it, so the record carries stale "
-                            "ring-buffer bytes; assign it or drop the field",
-                            WARNING, ev.name,
+                            "ring-buffer bytes"
+                            + ("; TP_printk prints them. Assign it in TP_fast_assign" if shown
+                               else "; assign it or drop the field"),
+                            ERROR if shown else WARNING, ev.name,
                         )
                     )
     return findings
+
+
+def _fillable(ev: Event, name: str) -> bool:
+    """Whether a field handed to a function as ``__entry->name`` can be filled by it: arrays
+    decay to pointers; scalars are passed by value and cannot."""
+    f = ev.field(name, data_loc=False)
+    return f is None or f.kind in ("array", "struct") or f.ctype is None or f.ctype.kind == "unknown"
+
+
+def _printed_fields(ev: Event) -> set[str]:
+    """Fields TP_printk reads as ``__entry->name`` (plain fields only: data_loc ones are read
+    through ``__get_*()``, which the write check handles separately)."""
+    out: set[str] = set()
+    if ev.printk is None:
+        return out
+    for arg in ev.printk.args:
+        toks = arg.tokens
+        for k in range(len(toks) - 2):
+            if toks[k].is_ident("__entry") and toks[k + 1].is_punct("->"):
+                out.add(toks[k + 2].text)
+    return out
 
 
 def _param_of(ev: Event, tokens: Sequence[Token]) -> Declared | None:
@@ -72,7 +99,7 @@ def _param_of(ev: Event, tokens: Sequence[Token]) -> Declared | None:
 
 
 def _check_write(ev: Event, w: Write) -> list[Finding]:
-    f = ev.field(w.field)
+    f = ev.field(w.field, data_loc=w.how in ("helper", "pointer") and w.helper is not None)
     what = f"{w.helper}({w.field})" if w.helper else f"__entry->{w.field}"
     if f is None:
         if not ev.fields_complete:
@@ -193,10 +220,16 @@ def disagreement(field: CType, param: CType) -> tuple[str, str] | None:
     if fk == "bool" and pk == "bool":
         return None
     if fk == "bool":
+        if pk == "pointer":
+            # "has a buffer": a presence flag taken from a pointer is a common, deliberate idiom.
+            return WARNING, f"a bool field keeps only 0/1 of the {describe(param)} value"
         return ERROR, f"a bool field keeps only 0/1 of the {describe(param)} value"
     if pk == "bool":
-        if field.is_integer or fk == "pointer":
+        # A bool fits in any u8/int field (records often prefer them to bool). A pointer or a
+        # 64-bit field fed from a bool means the parameter lost the value it was meant to carry.
+        if fk == "pointer" or (field.is_integer and (field.bits or 32) >= 64):
             return ERROR, f"{article(describe(field))} field fed from a bool can only record 0/1"
+        return None
     if field.is_integer and param.is_integer:
         fb, pb = field.bits or 32, param.bits or 32
         if fb < pb:

@@ -86,6 +86,10 @@ def _check_call(ev: Event, call: Invocation, path: str) -> list[Finding]:
         (i, n) for i, n in enumerate(names) if n is not None and n in pnames and n != pnames[i]
     ]
     if misplaced:
+        homes = {i: pnames.index(n) for i, n in misplaced}
+        # Only a permutation (every misplaced name's own slot holds a misplaced name too) makes
+        # the fix certain; a one-sided match needs a human (see callsites.py for the tree mode).
+        certain = all(j in homes for j in homes.values())
         parts = []
         for i, n in misplaced:
             j = pnames.index(n)
@@ -98,15 +102,33 @@ def _check_call(ev: Event, call: Invocation, path: str) -> list[Finding]:
                     f"'{n}' ({describe(src.ctype)}) lands in the bool '{slot.name}' and becomes 0/1"
                 )
         note = "; " + "; ".join(slot_notes) if slot_notes else ""
-        findings.append(
-            Finding(
-                path, call.args[misplaced[0][0]].line, RULE,
-                f"{fn}() passes arguments in a different order than TP_PROTO of {ev.name} "
-                f"({', '.join(p.text for p in ev.proto)}): {'; '.join(parts)}{note}; pass them in "
-                "TP_PROTO order",
-                ERROR, ev.name,
+        texts = [a.text for a in call.args]
+        if certain:
+            fixed = list(texts)
+            for i, j in homes.items():
+                fixed[j] = texts[i]
+            findings.append(
+                Finding(
+                    path, call.args[misplaced[0][0]].line, RULE,
+                    f"{fn}() passes arguments in a different order than TP_PROTO of {ev.name} "
+                    f"({', '.join(p.text for p in ev.proto)}): {'; '.join(parts)}{note}; pass them in "
+                    f"TP_PROTO order: {fn}({', '.join(fixed)})",
+                    ERROR, ev.name,
+                )
             )
-        )
+        else:
+            i, n = misplaced[0]
+            j = homes[i]
+            findings.append(
+                Finding(
+                    path, call.args[i].line, RULE,
+                    f"{fn}() passes '{n}' as argument {i + 1}, the TP_PROTO parameter "
+                    f"'{ev.proto[i].text}' of {ev.name}, but it is named like parameter {j + 1} "
+                    f"'{ev.proto[j].text}', which receives '{texts[j]}'{note}; check which values "
+                    "the event should get",
+                    WARNING, ev.name,
+                )
+            )
     passed_whole = {n for n in names if n is not None}
     for i, (arg, param) in enumerate(zip(call.args, ev.proto, strict=True)):
         node = parse_expression(arg.tokens, path)

@@ -39,7 +39,7 @@ def check_shape(lst: EmList, path: str) -> list[Finding]:
         else:
             first[e.code] = e.line
     last = lst.entries[-1]
-    if last.macro != "EMe":
+    if not last.terminator:
         findings.append(
             Finding(
                 path, last.line, RULE,
@@ -50,12 +50,12 @@ def check_shape(lst: EmList, path: str) -> list[Finding]:
             )
         )
     for k, e in enumerate(lst.entries[:-1]):
-        if e.macro == "EMe":
+        if e.terminator:
             after = lst.entries[k + 1]
             findings.append(
                 Finding(
                     path, e.line, RULE,
-                    f"{lst.name}: EMe({e.code}, ...) is not the last entry; EMe() has no trailing "
+                    f"{lst.name}: {e.macro}({e.code}, ...) is not the last entry; {e.macro}() has no trailing "
                     f"comma, so {after.code} on line {after.line} runs into it; use EM() here and "
                     "EMe() only for the last entry",
                     ERROR,

@@ -172,7 +172,7 @@ def _field_type(ctx: _Context, fname: str, line: int) -> tuple[CType | None, str
     owner = ctx.fields_from
     if owner is None:
         return None, fname
-    f = owner.field(fname)
+    f = owner.field(fname, data_loc=False)
     if f is None:
         if owner.fields_complete:
             ctx.problem(line, f"TP_printk prints __entry->{fname} but TP_STRUCT__entry of "
@@ -194,7 +194,7 @@ def _getter(ctx: _Context, name: str, node: c_ast.FuncCall, line: int) -> CType 
     owner = ctx.fields_from
     elem: CType | None = None
     if field_name is not None and owner is not None:
-        f = owner.field(field_name)
+        f = owner.field(field_name, data_loc=True)
         if f is None and owner.fields_complete:
             ctx.problem(line, f"TP_printk uses {name}({field_name}) but {owner.name} declares no "
                               f"field '{field_name}'")
@@ -320,6 +320,8 @@ def fit(conv: Conversion, t: CType, desc: str, name: str | None) -> str | None:
     """Why ``conv`` cannot print a value of type ``t`` correctly, or None if it can."""
     head = f"'{conv.text}' prints {desc}"
     c = conv.conv
+    if t.kind == "unknown":
+        return None  # a typedef the linter cannot resolve may be a pointer or an integer
     if c == "s":
         if t.is_string:
             return None
@@ -352,7 +354,8 @@ def fit(conv: Conversion, t: CType, desc: str, name: str | None) -> str | None:
         return None
     value_bits = 64 if (t.bits or 32) > 32 else 32
     read_bits = 32 if c == "c" else _LENGTH_BITS[conv.length]
-    address = is_address(name, t) and t.kind == "int"
+    # Only a 64-bit value can hold a kernel address; a u8 "laddr" is a bus or endpoint number.
+    address = is_address(name, t) and t.kind == "int" and value_bits == 64
     if value_bits != read_bits:
         if t.kind == "bool":
             return (f"{head}, a bool passed as a 32-bit int, but '{conv.text}' reads a {read_bits}-bit "

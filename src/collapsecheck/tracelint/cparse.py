@@ -10,12 +10,14 @@ It must not locate macros (the lexer and :mod:`invocations` do) nor judge types 
 
 from __future__ import annotations
 
+import functools
+
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from pycparser import c_ast, c_parser
 
-from collapsecheck.tracelint.ctype import KNOWN_TYPEDEFS, CType, from_ast
+from collapsecheck.tracelint.ctype import KNOWN_TYPEDEFS, CType, from_ast, from_identifier_type
 from collapsecheck.tracelint.errors import LintInputError
 from collapsecheck.tracelint.invocations import split_top_level
 from collapsecheck.tracelint.lexer import IDENT, PUNCT, Token, join_tokens
@@ -189,8 +191,21 @@ def type_names(decl: Sequence[Token], named: bool) -> set[str]:
 _parser = c_parser.CParser()
 
 
+@functools.lru_cache(maxsize=8192)
+def _parse_cached(source: str) -> c_ast.FileAST | c_parser.ParseError:
+    # Event classes and their DEFINE_EVENTs repeat the same prototypes and expressions many times
+    # over: parse each text once. The ASTs are only read, never changed, so sharing them is safe.
+    try:
+        return _parser.parse(source, "<tracelint>")
+    except c_parser.ParseError as e:
+        return e
+
+
 def _parse(source: str) -> c_ast.FileAST:
-    return _parser.parse(source, "<tracelint>")
+    result = _parse_cached(source)
+    if isinstance(result, c_parser.ParseError):
+        raise result
+    return result
 
 
 def parse_declarations(
@@ -204,6 +219,9 @@ def parse_declarations(
     for d in cleaned:
         if not d:
             raise LintInputError(path, at_line, f"{what} has an empty parameter (two commas in a row?)")
+    simple = [_simple_declaration(d) for d in cleaned]
+    if all(s is not None for s in simple):
+        return simple  # type: ignore[return-value]
     stubs: set[str] = set()
     for d in cleaned:
         stubs |= type_names(d, named=True)
@@ -228,6 +246,44 @@ def parse_declarations(
             )
         out.append(Declared(node.name, from_ast(node.type), d[0].line, join_tokens(d)))
     return out
+
+
+_QUALIFIERS = frozenset({"const", "volatile"})
+
+
+def _simple_declaration(d: Sequence[Token]) -> Declared | None:
+    """``[const] TYPE WORDS [*...] NAME`` without brackets, built directly (the same CType as
+    pycparser's reading gives); None for anything else, which goes to pycparser. Most fields and
+    parameters look like this, and pycparser is the linter's slowest step."""
+    if len(d) < 2 or d[-1].kind != IDENT or d[-1].text in C_KEYWORDS:
+        return None
+    stars = 0
+    k = len(d) - 1
+    while k > 0 and d[k - 1].is_punct("*"):
+        stars += 1
+        k -= 1
+    words = d[:k]
+    if not words or any(t.kind != IDENT for t in words):
+        return None
+    quals = [t.text for t in words if t.text in _QUALIFIERS]
+    names = [t.text for t in words if t.text not in _QUALIFIERS]
+    const = "const" in quals
+    prefix = "const " if const else ""
+    if names and names[0] in _TAG_KEYWORDS:
+        if len(names) != 2 or names[1] in C_KEYWORDS:
+            return None
+        base = f"{names[0]} {names[1]}"
+        if names[0] == "enum":
+            ctype = CType(prefix + base, "enum", base, 32, None, const=const)
+        else:
+            ctype = CType(prefix + base, names[0], base, const=const)
+    elif names and (all(n in _TYPE_KEYWORDS for n in names) or (len(names) == 1 and names[0] not in C_KEYWORDS)):
+        ctype = from_identifier_type(names, quals)
+    else:
+        return None
+    for _ in range(stars):
+        ctype = CType(f"{ctype.spelling} *", "pointer", bits=64, target=ctype)
+    return Declared(d[-1].text, ctype, d[0].line, join_tokens(d))
 
 
 def _raise_first_bad(decls: Sequence[Sequence[Token]], path: str, what: str) -> None:
@@ -276,6 +332,12 @@ def parse_expression(tokens: Sequence[Token], path: str) -> c_ast.Node | None:
     toks = strip_annotations(tokens)
     if not toks:
         return None
+    # The two commonest shapes, built directly: a name, and a record field.
+    if len(toks) == 1 and toks[0].kind == IDENT and toks[0].text not in C_KEYWORDS:
+        return c_ast.ID(toks[0].text)
+    if (len(toks) == 3 and toks[0].kind == IDENT and toks[1].is_punct("->") and toks[2].kind == IDENT
+            and toks[0].text not in C_KEYWORDS and toks[2].text not in C_KEYWORDS):
+        return c_ast.StructRef(c_ast.ID(toks[0].text), "->", c_ast.ID(toks[2].text))
     source = _stubs(_cast_type_names(toks)) + render(
         toks, path, "void __tracelint_expr(void) { __tracelint_x = (", ");\n}\n"
     )

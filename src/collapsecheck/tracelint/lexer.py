@@ -11,6 +11,9 @@ every configuration a header can be built in, so both sides of an ``#ifdef`` sta
 
 from __future__ import annotations
 
+import re
+from bisect import bisect_left, bisect_right
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from collapsecheck.tracelint.errors import LintInputError
@@ -61,41 +64,39 @@ class Lexed:
     path: str
     tokens: tuple[Token, ...]
     directives: tuple[Directive, ...]
+    # Lines of #if/#ifdef/#elif/#else/#endif outside #if 0: code between them is configuration
+    # dependent, and both sides are in ``tokens``.
+    conditionals: tuple[int, ...] = ()
 
 
-def _splice(text: str) -> tuple[str, list[int]]:
-    """Remove backslash-newlines and normalise CRLF, remembering each character's physical line."""
-    out: list[str] = []
-    lines: list[int] = []
-    line = 1
-    i = 0
-    n = len(text)
-    while i < n:
-        c = text[i]
-        if c == "\\":
-            # GCC accepts (with a warning) blanks between the backslash and the newline.
-            k = i + 1
-            while k < n and text[k] in " \t":
-                k += 1
-            if k < n and text[k] == "\n":
-                line += 1
-                i = k + 1
-                continue
-            if k + 1 < n and text[k] == "\r" and text[k + 1] == "\n":
-                line += 1
-                i = k + 2
-                continue
-        if c == "\r":
-            if i + 1 < n and text[i + 1] == "\n":
-                i += 1
-                continue
-            c = "\n"
-        out.append(c)
-        lines.append(line)
-        if c == "\n":
-            line += 1
-        i += 1
-    return "".join(out), lines
+_SPLICE = re.compile(r"\\[ \t]*\r?\n|\r\n?")
+
+
+def _splice(text: str) -> tuple[str, Callable[[int], int]]:
+    """Remove backslash-newlines and normalise CRLF; returns the text and a function giving the
+    physical line of a position in it. (GCC accepts blanks between the backslash and the newline.)"""
+    pieces: list[str] = []
+    splices: list[int] = []  # positions in the output where a spliced line ended
+    last = 0
+    out_len = 0
+    for m in _SPLICE.finditer(text):
+        chunk = text[last : m.start()]
+        pieces.append(chunk)
+        out_len += len(chunk)
+        if m.group(0).startswith("\\"):
+            splices.append(out_len)
+        else:
+            pieces.append("\n")  # CRLF or a lone CR ends a line
+            out_len += 1
+        last = m.end()
+    pieces.append(text[last:])
+    s = "".join(pieces)
+    newlines = [m.start() for m in re.finditer("\n", s)]
+
+    def line_of(pos: int) -> int:
+        return 1 + bisect_left(newlines, pos) + bisect_right(splices, pos)
+
+    return s, line_of
 
 
 class _Conditionals:
@@ -105,12 +106,14 @@ class _Conditionals:
         self._path = path
         # Each frame: "if0" (skipping), "if1" (taken, else skipped), "skip" (after if1), "open".
         self._stack: list[tuple[str, int]] = []
-
-    @property
-    def skipping(self) -> bool:
-        return any(state in ("if0", "skip") for state, _ in self._stack)
+        # Recomputed on each directive, read on every token.
+        self.skipping = False
 
     def apply(self, name: str, tokens: list[Token], line: int) -> None:
+        self._apply(name, tokens, line)
+        self.skipping = any(state in ("if0", "skip") for state, _ in self._stack)
+
+    def _apply(self, name: str, tokens: list[Token], line: int) -> None:
         if name in ("if", "ifdef", "ifndef"):
             state = "open"
             if name == "if" and len(tokens) == 1 and tokens[0].kind == NUMBER:
@@ -138,12 +141,25 @@ class _Conditionals:
             raise LintInputError(self._path, line, "this #if has no matching #endif")
 
 
+_PUNCT_RE = "|".join(re.escape(p) for p in _PUNCTUATORS)
+_TOKEN = re.compile(
+    r"(?P<nl>\n)|(?P<ws>[ \t\f\v]+)|(?P<bc>/\*.*?\*/)|(?P<ubc>/\*)|(?P<lc>//[^\n]*)"
+    r"|(?P<id>[A-Za-z_$][A-Za-z0-9_$]*)"
+    r"|(?P<num>\.?[0-9](?:[eEpP][+-]|[A-Za-z0-9_.]|'(?=[A-Za-z0-9]))*)"
+    r"|(?P<str>\"(?:\\.|[^\"\\\n])*\"|'(?:\\.|[^'\\\n])*')|(?P<uq>[\"'])"
+    rf"|(?P<p>{_PUNCT_RE}|.)",
+    re.S,
+)
+_COND_DIRECTIVES = frozenset({"if", "ifdef", "ifndef", "elif", "else", "endif"})
+
+
 def tokenize(text: str, path: str) -> Lexed:
     """Tokenize ``text``; raise :class:`LintInputError` on an unterminated comment or literal."""
     s, line_of = _splice(text)
     n = len(s)
     tokens: list[Token] = []
     directives: list[Directive] = []
+    conditionals: list[int] = []
     conds = _Conditionals(path)
     # The directive being read: (name, line, tokens), or None in ordinary code.
     directive: tuple[str, int, list[Token]] | None = None
@@ -159,33 +175,31 @@ def tokenize(text: str, path: str) -> Lexed:
         directive = None
         was_skipping = conds.skipping
         conds.apply(name, dtoks, line)
-        if not was_skipping and name not in ("if", "ifdef", "ifndef", "elif", "else", "endif"):
+        if not was_skipping and name in _COND_DIRECTIVES:
+            conditionals.append(line)
+        if not was_skipping and name not in _COND_DIRECTIVES:
             directives.append(Directive(name, line, tuple(dtoks), function_like))
         function_like = False
 
+    match = _TOKEN.match
     while i < n:
-        c = s[i]
-        if c == "\n":
+        m = match(s, i)
+        assert m is not None  # the last alternative matches any character
+        kind = m.lastgroup
+        if kind == "nl":
             finish_directive()
             at_line_start = True
             i += 1
             continue
-        if c in " \t\f\v":
-            i += 1
-            continue
-        if s.startswith("/*", i):
-            end = s.find("*/", i + 2)
-            if end < 0:
-                raise LintInputError(path, line_of[i], "unterminated /* comment")
+        if kind in ("ws", "bc", "lc"):
             # A comment counts as one space, so a comment spanning lines does not end a directive.
-            i = end + 2
+            i = m.end()
             continue
-        if s.startswith("//", i):
-            end = s.find("\n", i)
-            i = n if end < 0 else end
-            continue
-        line = line_of[i]
-        if c == "#" and at_line_start and directive is None:
+        if kind == "ubc":
+            raise LintInputError(path, line_of(i), "unterminated /* comment")
+        line = line_of(i)
+        text_ = m.group(0)
+        if text_ == "#" and at_line_start and directive is None:
             at_line_start = False
             j = i + 1
             while j < n and s[j] in " \t":
@@ -201,76 +215,43 @@ def tokenize(text: str, path: str) -> Lexed:
                 i = n if end < 0 else end
             continue
         at_line_start = False
-        if directive is None and conds.skipping and c in "\"'":
-            # Like GCC, tolerate a stray quote in a skipped block ("#if 0 ... don't ... #endif").
-            try:
-                _, i = _scan_literal(s, i, line, path)
-            except LintInputError:
+        skipping = conds.skipping
+        if kind == "uq":
+            if directive is None and skipping:
+                # Like GCC, tolerate a stray quote in a skipped block ("#if 0 ... don't ... #endif").
                 end = s.find("\n", i)
                 i = n if end < 0 else end
-            continue
-        tok, i = _scan_token(s, i, line, path)
+                continue
+            what = "string" if text_ == '"' else "character"
+            raise LintInputError(path, line, f"unterminated {what} literal")
+        i = m.end()
+        if kind == "id":
+            if text_ in _STRING_PREFIXES and i < n and s[i] in "\"'":
+                lit = _TOKEN.match(s, i)
+                if lit is None or lit.lastgroup != "str":
+                    if directive is None and skipping:
+                        continue
+                    raise LintInputError(path, line, "unterminated string literal")
+                i = lit.end()
+                body = lit.group(0)
+                tok = Token(STRING if body[0] == '"' else CHAR, text_ + body, line)
+            else:
+                tok = Token(IDENT, text_, line)
+        elif kind == "num":
+            tok = Token(NUMBER, text_, line)
+        elif kind == "str":
+            tok = Token(STRING if text_[0] == '"' else CHAR, text_, line)
+        else:
+            tok = Token(PUNCT, text_, line)
         if directive is not None:
             directive[2].append(tok)
             if directive[0] == "define" and len(directive[2]) == 1 and i < n and s[i] == "(":
                 function_like = True
-        elif not conds.skipping:
+        elif not skipping:
             tokens.append(tok)
     finish_directive()
     conds.finish()
-    return Lexed(path, tuple(tokens), tuple(directives))
-
-
-def _scan_token(s: str, i: int, line: int, path: str) -> tuple[Token, int]:
-    n = len(s)
-    c = s[i]
-    if c.isalpha() or c == "_" or c == "$":
-        j = i + 1
-        while j < n and (s[j].isalnum() or s[j] in "_$"):
-            j += 1
-        word = s[i:j]
-        if word in _STRING_PREFIXES and j < n and s[j] in "\"'":
-            tok, end = _scan_literal(s, j, line, path)
-            return Token(tok.kind, word + tok.text, line), end
-        return Token(IDENT, word, line), j
-    if c.isdigit() or (c == "." and i + 1 < n and s[i + 1].isdigit()):
-        j = i + 1
-        while j < n:
-            d = s[j]
-            if d.isalnum() or d in "_.":
-                j += 1
-            elif d in "+-" and s[j - 1] in "eEpP":
-                j += 1
-            elif d == "'" and j + 1 < n and s[j + 1].isalnum():
-                j += 1  # C23 digit separator
-            else:
-                break
-        return Token(NUMBER, s[i:j], line), j
-    if c in "\"'":
-        return _scan_literal(s, i, line, path)
-    for p in _PUNCTUATORS:
-        if s.startswith(p, i):
-            return Token(PUNCT, p, line), i + len(p)
-    return Token(PUNCT, c, line), i + 1
-
-
-def _scan_literal(s: str, i: int, line: int, path: str) -> tuple[Token, int]:
-    quote = s[i]
-    j = i + 1
-    n = len(s)
-    while j < n:
-        d = s[j]
-        if d == "\\":
-            j += 2
-            continue
-        if d == quote:
-            kind = STRING if quote == '"' else CHAR
-            return Token(kind, s[i : j + 1], line), j + 1
-        if d == "\n":
-            break
-        j += 1
-    what = "string" if quote == '"' else "character"
-    raise LintInputError(path, line, f"unterminated {what} literal")
+    return Lexed(path, tuple(tokens), tuple(directives), tuple(conditionals))
 
 
 def read_source(path: str) -> Lexed:
