@@ -1,7 +1,8 @@
 """The ``collapsecheck`` command line (click). Parsing and dispatch only: no logic lives here.
 
 Exit codes of ``verify MODEL``: 0 holds, 10 violated, 11 deadlock, 12 vacuous (a witness never reached),
-13 inconclusive (a limit was hit or a solver gave up), 2 usage or model error. ``verify`` without a model
+13 inconclusive (a limit was hit or a solver gave up), 15 model run-time error (verdict ``error``: a
+reachable step assigns or indexes out of range), 2 usage or model error. ``verify`` without a model
 runs the manifest gate: 0 every entry matched, 1 some entry did not, 2 a model or the manifest is invalid.
 70 is an internal error of collapsecheck itself.
 """
@@ -64,7 +65,8 @@ def main() -> None:
 
     \b
     Exit codes of `verify MODEL`: 0 holds, 10 violated, 11 deadlock, 12 vacuous,
-    13 inconclusive, 2 usage or model error.
+    13 inconclusive, 15 model run-time error (out-of-range value or index),
+    2 usage or model error.
     `verify` with no MODEL runs every entry of models/manifest.toml: 0 all match, 1 mismatch, 2 error.
     """
 
@@ -112,7 +114,17 @@ def verify(model: str | None, params: tuple[str, ...], engine_names: tuple[str, 
            budget: str, update: bool, reports_dir: Path | None, no_reports: bool, progress: bool,
            junit: Path | None, sarif: Path | None, max_memory: int | None, por: bool, symmetry: bool,
            symbolic_size: str | None, encoding: str, portfolio: str | None) -> None:
-    """Check MODEL, or with no MODEL run every manifest entry (the CI gate)."""
+    """Check MODEL, or with no MODEL run every manifest entry (the CI gate).
+
+    MODEL is a model name under models/ (collapse_file_vs_uffd_register) or a path to a model .py
+    file (./my_race.py); -p sets its build() parameters.
+
+    \b
+    Exit codes: 0 holds, 10 violated, 11 deadlock, 12 vacuous, 13 inconclusive,
+    15 model run-time error (verdict error: out-of-range value or array index,
+    with the trace that reaches it), 2 usage or model error (file:line).
+    Gate (no MODEL): 0 every entry as expected, 1 a mismatch, 2 an error.
+    """
     from collapsecheck import commands
 
     symbolic = {k: v for k, v in (("symbolic_size", symbolic_size), ("encoding", encoding),

@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable
 
-from collapsecheck.errors import ModelError
+from collapsecheck.errors import ModelError, ModelRuntimeError
 from collapsecheck.explicit import footprint
 from collapsecheck.explicit.packing import Packing
 from collapsecheck.explicit.pyexpr import PyExpr
@@ -117,7 +117,7 @@ class _Gen(PyExpr):
                     tmp += 1
                     site = self.fail_site(f"{where}: {name} is assigned a value outside its range {sort}")
                     out.append(f"{ind}_u{tmp} = {val}")
-                    out.append(f"{ind}if not ({sort.lo_v} <= _u{tmp} <= {sort.hi_v}): _fail({site}, _u{tmp})")
+                    out.append(f"{ind}if not ({sort.lo_v} <= _u{tmp} <= {sort.hi_v}): _fail({site}, _u{tmp}, s)")
                     return f"_u{tmp}"
             return val
 
@@ -143,7 +143,7 @@ class _Gen(PyExpr):
                 assert isinstance(tgt.index.sort, IntRange)
                 if not (tgt.index.sort.lo_v >= 0 and tgt.index.sort.hi_v < n):
                     site = self.fail_site(f"{where}: index of {show(tgt)} is outside {d.qualname}[0..{n - 1}]")
-                    idx = f"_ix({idx}, {n}, {site})"
+                    idx = f"_ix({idx}, {n}, {site}, s)"
                 out.append(f"{ind}_i{tmp} = {idx}")
                 old, off = self.dyn_elem(d, f"_i{tmp}")
                 terms.append(f"(({val}) - {old}) << {off}")
@@ -176,6 +176,7 @@ class _Gen(PyExpr):
         need = set(fp.touches)
         out = self.extract_lines(need, ind)
         for ci, c in enumerate(step.cases):
+            self.site_loc = c.loc
             guard = self.ex(c.guard, {}, where)
             kw = "if" if (ci == 0 or not step.ordered) else "elif"
             out.append(f"{ind}{kw} {guard}:")
@@ -214,6 +215,7 @@ class _Gen(PyExpr):
         n_always = len(self.m.always)
         for k, p in enumerate(self.props):
             where = f"model {self.m.name}, property {p.name!r}"
+            self.site_loc = p.loc
             e = self.ex(p.expr, {}, where)
             hit = f"(not {e})" if k < n_always else f"bool({e})"
             lines += [f"def pmiss{k}(s):"] + self.extract_lines(self.prop_reads[k], "    ") + [
@@ -238,6 +240,7 @@ class _Gen(PyExpr):
             lines.append("    m = 0")
             for k, p in enumerate(self.props):
                 if mask >> k & 1:
+                    self.site_loc = p.loc
                     e = self.ex(p.expr, {}, f"model {self.m.name}, property {p.name!r}")
                     cond = f"not {e}" if k < n_always else e
                     lines += [f"    if {cond}:", f"        m |= {1 << k}"]
@@ -472,14 +475,15 @@ def compile_model(model: Model, record_edges: bool = False) -> Compiled:
 
     gen = _Gen(model)
     src = gen.module()
-    checks = gen.checks
+    checks, locs = gen.checks, gen.check_locs
 
-    def _fail(site: int, value: object) -> None:
-        raise ModelError(f"{checks[site]} (value {value})")
+    # A failure carries the packed state it happened in, so the engine can give the trace that reaches it.
+    def _fail(site: int, value: object, s: int) -> None:
+        raise ModelRuntimeError(f"{checks[site]} (value {value})", locs[site], state=s)  # type: ignore[arg-type]
 
-    def _ix(i: int, n: int, site: int) -> int:
+    def _ix(i: int, n: int, site: int, s: int) -> int:
         if not 0 <= i < n:
-            raise ModelError(f"{checks[site]} (index {i})")
+            raise ModelRuntimeError(f"{checks[site]} (index {i})", locs[site], state=s)  # type: ignore[arg-type]
         return i
 
     ns: dict[str, object] = {"_fail": _fail, "_ix": _ix, "_time": time.monotonic}

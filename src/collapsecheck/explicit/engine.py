@@ -21,7 +21,7 @@ from array import array
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
-from collapsecheck.errors import ModelError
+from collapsecheck.errors import ModelError, ModelRuntimeError
 from collapsecheck.explicit import initial
 from collapsecheck.explicit.codegen import Compiled, compile_model
 from collapsecheck.explicit.store import Actions, DictParents, PackedStates
@@ -58,6 +58,7 @@ class _Progress:
     n_initial: int = 0
     stop_when_found: int = 0  # stop once these property bits are all found (trace rebuilding) ...
     stop_on_deadlock: bool = False  # ... and a deadlock too
+    error: ModelRuntimeError | None = None  # the run-time model error that ended the search
 
     def __post_init__(self) -> None:
         self.bad = [-1] * self.n_always
@@ -211,10 +212,13 @@ def explore(model: Model, *, max_states: int = 5_000_000, timeout: float = 3600.
     parents: Sequence[int] = array("l")
     found.parents = parents
     found.n_initial = len(packed)
-    for sid, s in enumerate(packed):
-        m = comp.check(s, found.want)
-        if m:
-            found.hit(m, sid)
+    try:
+        for sid, s in enumerate(packed):
+            m = comp.check(s, found.want)
+            if m:
+                found.hit(m, sid)
+    except ModelRuntimeError as e:  # a property reads outside an array in an initial state
+        found.error, found.stop = e, "error"
     found._done()  # what a trace rebuild asks for may already be in an initial state
     edges = (array("l"), array("l"), array("l")) if record_edges else None
     seen: dict[int, int]
@@ -232,7 +236,9 @@ def explore(model: Model, *, max_states: int = 5_000_000, timeout: float = 3600.
         if group is None:
             reduction = {"por": False, "symmetry": "none found"}  # nothing to reduce: the exact search
     try:
-        if por or group is not None:
+        if found.stop is not None:
+            pass
+        elif por or group is not None:
             from collapsecheck.explicit import por as _por
 
             seen = {s: k for k, s in enumerate(packed)}
@@ -249,6 +255,10 @@ def explore(model: Model, *, max_states: int = 5_000_000, timeout: float = 3600.
                 seen = dict.fromkeys(packed, -1)
                 parents = found.parents = DictParents(seen, packed, found.n_initial)  # type: ignore[assignment]
                 comp.explore(packed, seen, None, None, found, max_states, t0 + timeout, progress, memcheck)
+    except ModelRuntimeError as e:
+        # A step or property met an out-of-range value or index: BFS meets the shallowest such state
+        # first (every state of depth <= d is generated before a state of depth d is expanded).
+        found.error, found.stop = e, "error"
     finally:
         if gc_was:
             gc.enable()
@@ -269,6 +279,11 @@ def check(model: Model, *, max_states: int = 5_000_000, timeout: float = 3600.0,
     ex = explore(model, max_states=max_states, timeout=timeout, progress=progress, record_edges=record,
                  max_memory=max_memory, por=por and reduce, symmetry=symmetry and reduce)
     res = verdict_of(ex)
+    if ex.reduction and res.verdict == Verdict.ERROR:
+        # The shortest path to the error is the unreduced search's: it stops at the same error.
+        ex = explore(model, max_states=max_states, timeout=timeout, progress=progress, record_edges=record,
+                     max_memory=max_memory)
+        return verdict_of(ex), ex
     if ex.reduction:
         _shortest_traces(ex, res, max_states=max_states, timeout=timeout, max_memory=max_memory)
     return res, ex
@@ -292,6 +307,8 @@ def verdict_of(ex: Exploration) -> CheckResult:
         res.deadlock = ex.trace_to(found.deadlock)
     if ex.reduction:
         res.extra["reduction"] = dict(ex.reduction)
+    if found.error is not None and _model_error(ex, res, found.error):
+        return res
     if res.violations:
         # The primary violation is the first violated property in declaration order: model authors list
         # the property a fix is about first. Every violated property keeps its own shortest trace.
@@ -311,6 +328,32 @@ def verdict_of(ex: Exploration) -> CheckResult:
         res.verdict, res.property = Verdict.VACUOUS, missing[0]
         res.message = "witness never reached: " + ", ".join(missing)
     return res
+
+
+def _model_error(ex: Exploration, res: CheckResult, err: ModelRuntimeError) -> bool:
+    """Record a run-time model error; True when it is the verdict. A violation with a strictly shorter
+    trace stays the verdict (bmc ranks them the same way: the shallower target first), noted as partial."""
+    try:
+        sid = ex.packed.index(err.state)  # type: ignore[arg-type]
+    except ValueError:
+        sid = None  # an initial state that failed its own check
+    trace = ex.trace_to(sid) if sid is not None else make_trace(ex.model, [ex.compiled.decode(err.state)], [])  # type: ignore[arg-type]
+    err.trace = trace
+    res.extra["model_error"] = {"message": err.message, "context": err.context,
+                                "file": err.loc.file if err.loc else None, "line": err.loc.line if err.loc else None,
+                                "trace_len": len(trace)}
+    shorter = {n: t for n, t in res.violations.items() if len(t) < len(trace)}
+    res.unreached = []
+    if shorter:
+        res.violations = shorter
+        res.bound = f"partial (a run-time model error after {len(trace)} steps ended the search)"
+        res.message = f"also a run-time model error: {err}"
+        return False
+    res.violations = {}
+    res.verdict, res.trace, res.property = Verdict.ERROR, trace, None
+    res.bound = "stopped at a run-time model error"
+    res.message = str(err)
+    return True
 
 
 def _shortest_traces(ex: Exploration, res: CheckResult, *, max_states: int, timeout: float,

@@ -44,7 +44,7 @@ def run(model: Model, config: CheckConfig) -> CheckResult:
         sys.stderr.write("\n")
     # Under reductions the traces were rebuilt by an unreduced search already; re-ordering them would
     # need the full graph, which is what the reduction avoided.
-    if opts.get("fewest_switches", True) and not ex.reduction:
+    if opts.get("fewest_switches", True) and not ex.reduction and ex.found.error is None:
         # Same length, fewer thread switches: a counterexample that reads like a CPU A / CPU B story.
         from collapsecheck.explicit.switches import prefer_fewest_switches
 
