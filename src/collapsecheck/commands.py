@@ -83,6 +83,9 @@ def gate(manifest_path: Path | None, only: Iterable[str], skip: Iterable[str], b
     override = _engine_list(engines, []) or None
     cfg = _config(max_states, timeout, depth, progress and fmt == "text", max_memory, por, symmetry, symbolic)
     echo = (lambda row: click.echo(gate_line(row))) if fmt == "text" else None
+    if not only and not skip:
+        for w in verify.unlisted_models(manifest.load(mpath), mpath.parent):
+            click.echo(f"warning: {w}", err=True)
     rows, general = verify.run_gate(mpath, cfg, only=only, skip=skip, budget=budget, engine_override=override,
                                     on_row=echo)
     if update:

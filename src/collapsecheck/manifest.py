@@ -19,6 +19,9 @@ from collapsecheck.result import Verdict
 KEYS = {"model", "params", "expect", "property", "trace_len", "states", "engines", "bug", "note", "budget",
         "witnesses", "options"}
 BUDGETS = ("fast", "slow")
+# An entry without `engines` runs these (the manifest header says so): the explicit engine and pdr must
+# agree on verdict, property and shortest counterexample length.
+DEFAULT_ENGINES = ("explicit", "pdr")
 
 
 @dataclass
@@ -31,7 +34,7 @@ class Entry:
     property: str | None = None
     trace_len: int | None = None
     states: int | None = None
-    engines: list[str] = field(default_factory=lambda: ["explicit"])
+    engines: list[str] = field(default_factory=lambda: list(DEFAULT_ENGINES))
     bug: str = ""
     note: str = ""
     budget: str = "fast"
