@@ -96,6 +96,9 @@ def main() -> None:
               help="Gate: where to write reports (default: reports/ beside models/).")
 @click.option("--no-reports", is_flag=True, help="Gate: do not write reports/.")
 @click.option("--progress/--no-progress", default=True, help="Progress on stderr when it is a terminal.")
+@click.option("--coverage", is_flag=True,
+              help="Explicit engine: list steps, branch/choose cases and property disjuncts never exercised "
+                   "(the gate warns about any not in the entry's `uncovered` list).")
 @click.option("--max-memory", type=click.IntRange(1), default=None, metavar="MB",
               help="Explicit engine: stop (inconclusive) once resident memory exceeds this many MB.")
 @click.option("--por/--no-por", default=False, show_default=True,
@@ -113,7 +116,7 @@ def verify(model: str | None, params: tuple[str, ...], engine_names: tuple[str, 
            timeout: float, depth: int, manifest_path: Path | None, only: tuple[str, ...], skip: tuple[str, ...],
            budget: str, update: bool, reports_dir: Path | None, no_reports: bool, progress: bool,
            junit: Path | None, sarif: Path | None, max_memory: int | None, por: bool, symmetry: bool,
-           symbolic_size: str | None, encoding: str, portfolio: str | None) -> None:
+           symbolic_size: str | None, encoding: str, portfolio: str | None, coverage: bool) -> None:
     """Check MODEL, or with no MODEL run every manifest entry (the CI gate).
 
     MODEL is a model name under models/ (collapse_file_vs_uffd_register) or a path to a model .py
@@ -131,7 +134,7 @@ def verify(model: str | None, params: tuple[str, ...], engine_names: tuple[str, 
                                   ("portfolio", portfolio)) if v is not None and v != "auto"}
     opts = dict(engines=list(engine_names), fmt=fmt, max_states=max_states, timeout=timeout, depth=depth,
                 progress=progress, junit=junit, sarif=sarif, max_memory=max_memory, por=por, symmetry=symmetry,
-                symbolic=symbolic)
+                symbolic={**symbolic, "coverage": True} if coverage else symbolic)
     if model is None:
         _guard(lambda: commands.gate(manifest_path, only, skip, budget, update, reports_dir, no_reports, **opts))
     else:

@@ -17,7 +17,7 @@ from collapsecheck.errors import SourceLoc, UsageError, relpath
 from collapsecheck.result import Verdict
 
 KEYS = {"model", "params", "expect", "property", "trace_len", "states", "engines", "bug", "note", "budget",
-        "witnesses", "options"}
+        "witnesses", "options", "uncovered"}
 BUDGETS = ("fast", "slow")
 # An entry without `engines` runs these (the manifest header says so): the explicit engine and pdr must
 # agree on verdict, property and shortest counterexample length.
@@ -40,6 +40,7 @@ class Entry:
     budget: str = "fast"
     witnesses: list[str] = field(default_factory=list)
     options: dict[str, Any] = field(default_factory=dict)
+    uncovered: list[str] = field(default_factory=list)  # coverage items expected never to be exercised
     line: int = 0
 
     @builtins.property
@@ -106,6 +107,10 @@ def _entry(raw: dict[str, Any], loc: SourceLoc) -> Entry:
             if not (isinstance(raw[key], list) and all(isinstance(x, str) for x in raw[key]) and raw[key]):
                 raise bad(f"'{key}' must be a non-empty list of strings")
             setattr(e, key, list(raw[key]))
+    if "uncovered" in raw:
+        if not (isinstance(raw["uncovered"], list) and all(isinstance(x, str) for x in raw["uncovered"])):
+            raise bad("'uncovered' must be a list of strings, as `verify --coverage` names the items")
+        e.uncovered = list(raw["uncovered"])
     if "options" in raw:
         if not isinstance(raw["options"], dict):
             raise bad("'options' must be an inline table")

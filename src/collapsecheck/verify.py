@@ -40,6 +40,7 @@ class Row:
     problems: list[str] = field(default_factory=list)
     error: str | None = None
     seconds: float = 0.0
+    warnings: list[str] = field(default_factory=list)  # e.g. coverage items the entry does not expect
 
     @property
     def ok(self) -> bool:
@@ -87,6 +88,21 @@ def compare(entry: manifest.Entry, results: Mapping[str, CheckResult], order: li
             problems.append(f"explicit: {r.stats.states} distinct states, manifest pins {entry.states}")
     problems += disagreements(full)
     return problems
+
+
+def coverage_warnings(entry: manifest.Entry, results: Mapping[str, CheckResult]) -> list[str]:
+    """With ``--coverage``: every item never exercised that the entry's ``uncovered`` list does not name,
+    and every listed item that is now exercised (the list is stale)."""
+    from collapsecheck.explicit.coverage import items
+
+    cov = next((r.extra["coverage"] for r in results.values() if "coverage" in r.extra), None)
+    if cov is None or "not_computed" in cov:
+        return []
+    found = items(cov)
+    out = [f"{entry.key}: never exercised: {n} (add it to the entry's uncovered list if that is expected)"
+           for n in found if n not in entry.uncovered]
+    out += [f"{entry.key}: listed as uncovered but exercised now: {n}" for n in entry.uncovered if n not in found]
+    return out
 
 
 def safety_only(name: str, r: CheckResult, explicit: CheckResult | None, order: list[str]) -> list[str]:
@@ -146,6 +162,7 @@ def run_entry(entry: manifest.Entry, models_dir: Path, config: CheckConfig,
             cfg = CheckConfig(**{**config.__dict__, "options": {**config.options, **entry.options}})
             row.results[eng] = check_model(model, eng, cfg)
         row.problems = compare(entry, row.results, [p.name for p in model.properties])
+        row.warnings = coverage_warnings(entry, row.results)
     except CollapsecheckError as e:
         row.error = str(e)
     row.seconds = time.monotonic() - t0

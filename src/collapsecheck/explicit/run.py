@@ -49,5 +49,12 @@ def run(model: Model, config: CheckConfig) -> CheckResult:
         from collapsecheck.explicit.switches import prefer_fewest_switches
 
         prefer_fewest_switches(result, ex)
+    if opts.get("coverage"):
+        if result.bound == "exhaustive" and not ex.reduction:
+            from collapsecheck.explicit import coverage
+
+            result.extra["coverage"] = coverage.compute(ex)
+        else:
+            result.extra["coverage"] = {"not_computed": f"the search was not complete and unreduced ({result.bound})"}
     result.artifacts["exploration"] = ex
     return result
