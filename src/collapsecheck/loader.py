@@ -147,7 +147,16 @@ def build(path: Path, params: Mapping[str, object] | None = None) -> Model:
         mod.build(m, **values)
         return m.freeze()
     except ModelError as e:
-        raise _locate(e, e.__traceback__, fname) from None
+        e = _locate(e, e.__traceback__, fname)
+        if e.loc is None:
+            e.loc = _build_line(mod, fname)
+        raise e from None
     except Exception as e:  # noqa: BLE001
-        loc = _model_frame(e.__traceback__, fname)
+        # Raised inside the DSL after build() returned (validation at freeze): point at build() itself.
+        loc = _model_frame(e.__traceback__, fname) or _build_line(mod, fname)
         raise ModelError(f"{type(e).__name__}: {e}", loc, f"model {path.stem}") from None
+
+
+def _build_line(mod: types.ModuleType, fname: str) -> SourceLoc | None:
+    code = getattr(mod.build, "__code__", None)
+    return SourceLoc(relpath(fname), code.co_firstlineno) if code is not None else None

@@ -190,7 +190,7 @@ class _Gen(PyExpr):
     def miss_function(self, t: Thread, first_aids: list[int]) -> list[str]:
         ti = t.index
         pcs = self.lay.pc_slot[ti]
-        lines = [f"def miss{ti}(s):",
+        lines = [f"def _miss{ti}(s):",
                  f"    pc = {self.extract(pcs)}",
                  "    out = []"]
         for pc in range(len(t.steps)):
@@ -199,7 +199,7 @@ class _Gen(PyExpr):
         lines += ["    r = tuple(out)",
                   f"    C{ti}[s & M{ti}[pc]] = r",
                   "    return r", ""]
-        return lines
+        return lines + _guarded(f"miss{ti}", "()")
 
     def terminal_ok(self) -> str:
         parts = []
@@ -218,8 +218,8 @@ class _Gen(PyExpr):
             self.site_loc = p.loc
             e = self.ex(p.expr, {}, where)
             hit = f"(not {e})" if k < n_always else f"bool({e})"
-            lines += [f"def pmiss{k}(s):"] + self.extract_lines(self.prop_reads[k], "    ") + [
-                f"    b = {hit}", f"    PC{k}[s & PM{k}] = b", "    return b", ""]
+            lines += [f"def _pmiss{k}(s):"] + self.extract_lines(self.prop_reads[k], "    ") + [
+                f"    b = {hit}", f"    PC{k}[s & PM{k}] = b", "    return b", ""] + _guarded(f"pmiss{k}", "False")
         lines.append("def check(s, sel):")
         lines.append("    m = 0")
         for k in range(len(self.props)):
@@ -236,7 +236,7 @@ class _Gen(PyExpr):
         # only when the short-circuit evaluation gets to it (implications mostly stop at a pc test).
         self.inline = True
         for mask, g in sorted(self.groups.items(), key=lambda kv: kv[1]):
-            lines.append(f"def gev{g}(s):")
+            lines.append(f"def _gev{g}(s):")
             lines.append("    m = 0")
             for k, p in enumerate(self.props):
                 if mask >> k & 1:
@@ -244,7 +244,7 @@ class _Gen(PyExpr):
                     e = self.ex(p.expr, {}, f"model {self.m.name}, property {p.name!r}")
                     cond = f"not {e}" if k < n_always else e
                     lines += [f"    if {cond}:", f"        m |= {1 << k}"]
-            lines += ["    return m", ""]
+            lines += ["    return m", ""] + _guarded(f"gev{g}", "0")
         self.inline = False
         lines += ["def gmiss(g, s):",
                   "    m = GEV[g](s)",
@@ -468,6 +468,18 @@ class _Gen(PyExpr):
         return "\n".join(lines)
 
 
+def _guarded(name: str, nothing: str) -> list[str]:
+    """``name(s)`` calls ``_name(s)``; a run-time model error is recorded (``_ERR``) and the state gets
+    ``nothing`` (no transitions of that thread, no property hit), so the search goes on and the engine can
+    rank the error against violations by depth. Only cache misses pay for the extra call."""
+    return [f"def {name}(s):",
+            "    try:",
+            f"        return _{name}(s)",
+            "    except _MRE as e:",
+            "        _ERR(e)",
+            f"        return {nothing}", ""]
+
+
 def compile_model(model: Model, record_edges: bool = False) -> Compiled:
     """Generate and compile the searches for ``model``. Both the plain and the edge-recording search are
     always compiled; ``record_edges`` is accepted for the callers of the former signature."""
@@ -486,7 +498,14 @@ def compile_model(model: Model, record_edges: bool = False) -> Compiled:
             raise ModelRuntimeError(f"{checks[site]} (index {i})", locs[site], state=s)  # type: ignore[arg-type]
         return i
 
-    ns: dict[str, object] = {"_fail": _fail, "_ix": _ix, "_time": time.monotonic}
+    errors: list[ModelRuntimeError] = []
+
+    def _err(e: ModelRuntimeError) -> None:
+        if len(errors) < 256:  # the shallowest is chosen by the engine; a few suffice
+            errors.append(e)
+
+    ns: dict[str, object] = {"_fail": _fail, "_ix": _ix, "_time": time.monotonic, "_MRE": ModelRuntimeError,
+                             "_ERR": _err, "ERRORS": errors}
     caches: list[dict] = []
     for t in model.threads:
         c: dict = {}

@@ -205,6 +205,7 @@ def explore(model: Model, *, max_states: int = 5_000_000, timeout: float = 3600.
     found = _Progress(comp.n_always, comp.n_sometimes, check_deadlock=model.check_deadlock)
     found.stop_when_found = stop_when_found
     found.stop_on_deadlock = stop_on_deadlock
+    comp.namespace["ERRORS"].clear()  # run-time model errors met by this search (codegen ``_guarded``)
     packed = initial_packed(model, comp)
     if not packed:
         raise ModelError("the model has no initial state (assume_init excludes every choice)", None,
@@ -264,8 +265,14 @@ def explore(model: Model, *, max_states: int = 5_000_000, timeout: float = 3600.
             gc.enable()
     if reduction.get("symmetry") == "none found" and not reduction.get("por"):
         reduction = {}  # the store is the exact one (state counts stay comparable with the pins)
-    return Exploration(model, packed, parents, found.n_initial, found, edges, time.monotonic() - t0, comp,
-                       reduction, group)
+    ex = Exploration(model, packed, parents, found.n_initial, found, edges, time.monotonic() - t0, comp,
+                     reduction, group)
+    errors = list(comp.namespace["ERRORS"])
+    if errors and found.error is None:
+        # The shallowest state where a step or property met an out-of-range value or index.
+        index = {s: k for k, s in enumerate(packed)}
+        found.error = min(errors, key=lambda e: len(ex.path_to(index[e.state])) if e.state in index else 0)
+    return ex
 
 
 def check(model: Model, *, max_states: int = 5_000_000, timeout: float = 3600.0,
@@ -331,8 +338,9 @@ def verdict_of(ex: Exploration) -> CheckResult:
 
 
 def _model_error(ex: Exploration, res: CheckResult, err: ModelRuntimeError) -> bool:
-    """Record a run-time model error; True when it is the verdict. A violation with a strictly shorter
-    trace stays the verdict (bmc ranks them the same way: the shallower target first), noted as partial."""
+    """Record a run-time model error; True when it is the verdict. When some violation has a strictly
+    shorter trace, the violations stay the verdict (bmc ranks them the same way: the shallower target
+    first), and the error is noted."""
     try:
         sid = ex.packed.index(err.state)  # type: ignore[arg-type]
     except ValueError:
@@ -345,9 +353,8 @@ def _model_error(ex: Exploration, res: CheckResult, err: ModelRuntimeError) -> b
     shorter = {n: t for n, t in res.violations.items() if len(t) < len(trace)}
     res.unreached = []
     if shorter:
-        res.violations = shorter
-        res.bound = f"partial (a run-time model error after {len(trace)} steps ended the search)"
-        res.message = f"also a run-time model error: {err}"
+        res.bound = "exhaustive, except the transitions that raise a run-time model error"
+        res.message = f"also a run-time model error after {len(trace)} steps: {err}"
         return False
     res.violations = {}
     res.verdict, res.trace, res.property = Verdict.ERROR, trace, None

@@ -128,7 +128,8 @@ class PyExpr:
             k = self.const_value(e.index, sub)
             if k is not None:
                 if not 0 <= k < n:
-                    raise ModelError(f"{show(e)}: index {k} is outside {d.qualname}[0..{n - 1}]", None, where)
+                    raise ModelError(f"{show(e)}: index {k} is outside {d.qualname}[0..{n - 1}]", self.site_loc,  # type: ignore[arg-type]
+                                     where)
                 return self.var(self.slot(d, k))
             idx = x(e.index)
             assert isinstance(e.index.sort, IntRange)
@@ -144,7 +145,8 @@ class PyExpr:
                 return "(" + " + ".join(f"(1 if {p} else 0)" for p in parts) + ")"
             return "(" + (" and " if e.kind == "forall" else " or ").join(parts) + ")"
         if isinstance(e, ArrayOf):
-            raise ModelError(f"{show(e)}: ArrayOf can only be assigned to an array variable", None, where)
+            raise ModelError(f"{show(e)}: ArrayOf can only be assigned to an array variable", self.site_loc,  # type: ignore[arg-type]
+                             where)
         raise TypeError(f"unknown expression node {type(e).__name__}")
 
 

@@ -142,7 +142,12 @@ class ThreadBuilder:
 
     def at(self, *labels: str) -> AtStep:
         """True while this thread is at one of the given steps (``"END"`` once it has finished)."""
-        return AtStep(self.name, tuple(labels), caller_loc())
+        loc = caller_loc()
+        for lab in labels:
+            if not isinstance(lab, str):
+                raise ModelError(f"at(...) takes step names (strings), got {lab!r}", loc,
+                                 f"model {self._m.name}, thread {self.name!r}")
+        return AtStep(self.name, tuple(labels), loc)
 
     @property
     def done(self) -> AtStep:

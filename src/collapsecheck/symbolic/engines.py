@@ -153,8 +153,20 @@ def model_errors(run: Callable[[Model, CheckConfig], CheckResult]) -> Callable[[
             return run(model, config)
         except ModelRuntimeError as e:
             err = e
+        name = run.__name__.removeprefix("run_")
         tr = err.trace if err.trace is not None else _reference_error_trace(model, config, err)
-        res = new_result(model, run.__name__.removeprefix("run_"))
+        if err.trace is None and tr is not None and name != "bmc":
+            # Met while exploring (the exact closure): a violation by a shorter trace would still be the
+            # verdict, so the answer is bmc's, which ranks them (at least as deep as the error).
+            import dataclasses
+
+            depth = max(config.depth, len(tr))
+            res = run_bmc(model, dataclasses.replace(config, depth=depth))
+            res.engine = name
+            res.extra["ranked_by"] = (f"bmc up to depth {depth}: a run-time model error at depth {len(tr)} "
+                                      "stopped the exact closure")
+            return res
+        res = new_result(model, name)
         res.verdict, res.trace, res.message = Verdict.ERROR, tr, str(err)  # type: ignore[assignment]
         res.bound = "stopped at a run-time model error"
         res.stats = Stats(0, 0, len(tr) if tr is not None else 0, time.monotonic() - t0)  # type: ignore[arg-type]
