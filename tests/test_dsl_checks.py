@@ -119,6 +119,17 @@ t.step("s", when=a[2])
     assert "m2.py:7" in msg and re.search(r"index 2 is (always )?outside a\[0..1\]", msg)
 
 
+def test_whole_array_used_where_no_engine_can_encode_it_is_refused(write_model):
+    path = _model(write_model, """
+a = m.var("a", Array(BOOL, 2), init=False)
+c = m.var("c", BOOL, init=False)
+t = m.thread("t")
+t.step("s", when=a == ArrayOf(2, lambda i: True), do={c: True})
+""")
+    msg = _error(path)
+    assert "m.py:8" in msg and "only two array variables can be compared whole" in msg
+
+
 def test_blocking_acquisition_in_a_branch_case_waits(write_model):
     # The issue's example: with the lock held by `holder`, the otherwise case must not fire while the
     # case's own condition holds; the thread waits for the lock, as spin_lock does.

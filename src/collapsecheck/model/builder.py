@@ -373,7 +373,7 @@ class Builder:
                     ctx = f"model {self.name}, thread {t.name!r}, step {s.name!r}"
                     self._check_expr(c.guard, tmap, c.loc, ctx, t)
                     for u in c.updates:
-                        self._check_expr(u.value, tmap, c.loc, ctx, t)
+                        self._check_expr(u.value, tmap, c.loc, ctx, t, isinstance(u.target.sort, ArraySort))
                         if isinstance(u.target, Elem):
                             self._check_expr(u.target.index, tmap, c.loc, ctx, t)
         self._check_behaviour_reads(threads)
@@ -629,7 +629,8 @@ class Builder:
                                  "constant indices (use ArrayOf for a run-time pattern)", loc, ctx)
 
     def _check_expr(self, e: Expr, tmap: Mapping[str, Thread], loc: SourceLoc | None, ctx: str,
-                    thread: Thread | None) -> None:
+                    thread: Thread | None, whole_array_ok: bool = False) -> None:
+        _check_whole_arrays(e, whole_array_ok, loc, ctx)
         bound_ok: set[int] = set()
         for node in walk(e):
             if hasattr(node, "var") and isinstance(getattr(node, "var"), BoundVar):
@@ -671,6 +672,30 @@ class Builder:
 
 
 LOCK_EXIT_PROPERTY = "locks_released_at_exit"
+
+
+def _check_whole_arrays(e: Expr, top_ok: bool, loc: SourceLoc | None, ctx: str) -> None:
+    """A whole array is only indexed (``a[i]``), compared with ``==``/``!=`` to another array variable, or
+    assigned as a whole (every engine encodes exactly these; an array inside ``Ite`` or compared with an
+    ``ArrayOf`` has no symbolic encoding)."""
+    from collapsecheck.expr.nodes import Cmp
+
+    def visit(node: Expr, ok: bool) -> None:
+        if isinstance(node.sort, ArraySort) and not ok:
+            raise ModelTypeError(f"{show(node)} is a whole array here: index it (a[i]), compare two array variables "
+                                 "with == or !=, or assign it whole (ArrayOf for a computed array)", loc, ctx)
+        if isinstance(node, Elem):
+            visit(node.array, True)
+            visit(node.index, False)
+        elif isinstance(node, Cmp) and isinstance(node.lhs.sort, ArraySort):
+            if not (isinstance(node.lhs, VarRef) and isinstance(node.rhs, VarRef)):
+                raise ModelTypeError(f"{show(node)}: only two array variables can be compared whole; compare "
+                                     "elements (ForAll(N, lambda i: a[i] == ...))", loc, ctx)
+        else:
+            for ch in node.children():
+                visit(ch, False)
+
+    visit(e, top_ok)
 
 
 def _reads(e: Expr) -> list[VarDecl]:
