@@ -457,8 +457,13 @@ class Builder:
                     rests.append(And(AtStep(t.name, (s.name,), s.loc), Not(Or(*enabled))))
             at_exit = rests[0] if len(rests) == 1 else Or(*rests)
             me = Const(self.OWNER, t.index + 1)
+            owned = _owner_writes(threads, t.index + 1)
             for lock in self._locks:
                 if any(lk is lock and th in (None, t.name) for lk, th, _, _ in self._held_ok):
+                    continue
+                # A thread that never writes itself into the lock's owner variable cannot hold it: leaving
+                # it out keeps the property's reads (and the explicit engine's caches) small.
+                if not any(id(d) in owned or any(me.value in vals for vals in d.init) for d in _owner_decls(lock)):
                     continue
                 parts.append(Implies(at_exit, Not(lock.held_by_owner(me))))  # type: ignore[attr-defined]
         for lock in self._locks:
@@ -672,6 +677,31 @@ class Builder:
 
 
 LOCK_EXIT_PROPERTY = "locks_released_at_exit"
+
+
+def _owner_decls(lock: object) -> list[VarDecl]:
+    out = []
+    for attr in ("owner", "writer"):
+        v = getattr(lock, attr, None)
+        if isinstance(v, VarRef):
+            out.append(v.decl)
+    return out
+
+
+def _owner_writes(threads: tuple[Thread, ...], me: int) -> set[int]:
+    """The variables (ids) that may ever hold the owner value ``me``: written with that constant by any
+    thread, written with an owner value copied from elsewhere, or starting with it."""
+    out: set[int] = set()
+    for t in threads:
+        for s in t.steps:
+            for c in s.cases:
+                for u in c.updates:
+                    decl = u.target.decl if isinstance(u.target, VarRef) else u.target.array.decl
+                    for n in walk(u.value):
+                        if (isinstance(n, Const) and isinstance(n.sort, OwnerSort) and n.value == me) or (
+                                isinstance(n, (VarRef, Elem)) and isinstance(n.sort, OwnerSort)):
+                            out.add(id(decl))
+    return out
 
 
 def _check_whole_arrays(e: Expr, top_ok: bool, loc: SourceLoc | None, ctx: str) -> None:
