@@ -58,7 +58,7 @@ class _Progress:
     n_initial: int = 0
     stop_when_found: int = 0  # stop once these property bits are all found (trace rebuilding) ...
     stop_on_deadlock: bool = False  # ... and a deadlock too
-    error: ModelRuntimeError | None = None  # the run-time model error that ended the search
+    error: ModelRuntimeError | None = None  # the shallowest run-time model error the search met
 
     def __post_init__(self) -> None:
         self.bad = [-1] * self.n_always
@@ -358,7 +358,8 @@ def _model_error(ex: Exploration, res: CheckResult, err: ModelRuntimeError) -> b
         return False
     res.violations = {}
     res.verdict, res.trace, res.property = Verdict.ERROR, trace, None
-    res.bound = "stopped at a run-time model error"
+    if res.bound == "exhaustive":
+        res.bound = "exhaustive, a run-time model error is reachable"
     res.message = str(err)
     return True
 
