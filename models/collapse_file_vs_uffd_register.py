@@ -250,7 +250,8 @@ def build(m, *, variant: str = "post_fix", pages: int = 2) -> None:
         case(when=still_there, goto="finish_fault", label="same folio"),
         case(page_lock.unlock(f, addr), when=found == Found.SMALL, do={found: Found.NONE}, goto="filemap_get_entry",
              label="mapping changed: retry"),
-        otherwise(h_lock.unlock(f), do={found: Found.NONE}, goto="filemap_get_entry", label="mapping changed: retry"),
+        otherwise(h_lock.unlock(f), do={found: Found.NONE}, goto="filemap_get_entry",
+                  label="mapping changed: unlock h, retry"),
         doc="folio->mapping != mapping (collapsed or rolled back): unlock, put, repeat the lookup")
     unknown_fill = Or(bad_map[addr], And(known_missing[addr], Not(user_resolved[addr])))
     f.branch(

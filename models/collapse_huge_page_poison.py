@@ -95,7 +95,8 @@ def build(m, *, variant: str = "post_fix", pages: int = 2) -> None:
     hdata = m.var("h_data", Array(Data, N), init=Data.LOST, doc="content of each subpage of the new huge page h")
     mmap_lock = kernel.RwSem(m, "mmap_lock", max_readers=1, doc="mm->mmap_lock")
     anon_vma = kernel.RwSem(m, "anon_vma", max_readers=1, doc="the VMA's anon_vma rwsem")
-    pte0 = m.ghost("pte_orig", Array(Pte, N), init=OneOf(Pte.NONE, Pte.PAGE), doc="the PTEs when K3 starts")
+    # A variable, not a ghost: the rmap walker's choice of page (on the LRU because it was mapped) reads it.
+    pte0 = m.var("pte_orig", Array(Pte, N), init=OneOf(Pte.NONE, Pte.PAGE), doc="the PTEs when K3 starts")
     expected = m.ghost("user_data", Array(Data, N), init=OneOf(Data.ZERO, Data.OLD),
                        doc="what the user last wrote at the address (the original data, zero for a none PTE)")
     mismatch = m.ghost("user_read_wrong", BOOL, init=False, doc="a user read returned something else")

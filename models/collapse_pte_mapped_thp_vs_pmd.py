@@ -196,7 +196,7 @@ def build(m, *, variant: str = "v6_3") -> None:
             doc=":1358-1376, under khugepaged_mm_lock")
         k.branch(
             "mmap_write_trylock",
-            case(mmap_lock.down_write(k), label="locked"),
+            case(mmap_lock.down_write_trylock(k), label="locked"),
             otherwise(goto="END", label="contended: skip this visit"),
             doc="khugepaged_collapse_pte_mapped_thps() at the next visit of the mm (:1612-1631)")
         if stale:

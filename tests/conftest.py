@@ -32,3 +32,12 @@ def build_toy(name: str, **params):
 
 def build_model(name: str, **params):
     return loader.build(MODELS / f"{name}.py", params)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """The fuzz tests' counts (how many were tried, rejected cleanly, agreed), visible in ``pytest -q``."""
+    stats = getattr(config, "_collapsecheck_fuzz", None)
+    if stats:
+        terminalreporter.section("fuzzing")
+        for name, line in stats.items():
+            terminalreporter.write_line(f"{name}: {line}")

@@ -3,6 +3,8 @@ agreement with the interpreted reference semantics on every reachable state of t
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from collapsecheck.errors import ModelError
@@ -89,8 +91,10 @@ def test_value_out_of_range_at_run_time_names_thread_and_step(write_model):
             t.step("inc", do={x: x + 1})
             t.step("inc_again", do={x: x + 1})
     """)
-    with pytest.raises(ModelError, match="thread 'incrementer', step 'inc_again'.*outside its range"):
-        engine.check(loader.build(path))
+    res, _ = engine.check(loader.build(path))
+    assert res.verdict == Verdict.ERROR and res.verdict.exit_code == 15
+    assert re.search(r"\.py:6: .*thread 'incrementer', step 'inc_again'.*outside its range", res.message)
+    assert res.trace is not None and [s.step for s in res.trace.steps] == ["inc"]
 
 
 def test_search_is_deterministic():

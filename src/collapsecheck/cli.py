@@ -1,7 +1,8 @@
 """The ``collapsecheck`` command line (click). Parsing and dispatch only: no logic lives here.
 
 Exit codes of ``verify MODEL``: 0 holds, 10 violated, 11 deadlock, 12 vacuous (a witness never reached),
-13 inconclusive (a limit was hit or a solver gave up), 2 usage or model error. ``verify`` without a model
+13 inconclusive (a limit was hit or a solver gave up), 15 model run-time error (verdict ``error``: a
+reachable step assigns or indexes out of range), 2 usage or model error. ``verify`` without a model
 runs the manifest gate: 0 every entry matched, 1 some entry did not, 2 a model or the manifest is invalid.
 70 is an internal error of collapsecheck itself.
 """
@@ -64,7 +65,8 @@ def main() -> None:
 
     \b
     Exit codes of `verify MODEL`: 0 holds, 10 violated, 11 deadlock, 12 vacuous,
-    13 inconclusive, 2 usage or model error.
+    13 inconclusive, 15 model run-time error (out-of-range value or index),
+    2 usage or model error.
     `verify` with no MODEL runs every entry of models/manifest.toml: 0 all match, 1 mismatch, 2 error.
     """
 
@@ -94,6 +96,9 @@ def main() -> None:
               help="Gate: where to write reports (default: reports/ beside models/).")
 @click.option("--no-reports", is_flag=True, help="Gate: do not write reports/.")
 @click.option("--progress/--no-progress", default=True, help="Progress on stderr when it is a terminal.")
+@click.option("--coverage", is_flag=True,
+              help="Explicit engine: list steps, branch/choose cases and property disjuncts never exercised "
+                   "(the gate warns about any not in the entry's `uncovered` list).")
 @click.option("--max-memory", type=click.IntRange(1), default=None, metavar="MB",
               help="Explicit engine: stop (inconclusive) once resident memory exceeds this many MB.")
 @click.option("--por/--no-por", default=False, show_default=True,
@@ -113,15 +118,26 @@ def verify(model: str | None, params: tuple[str, ...], engine_names: tuple[str, 
            timeout: float, depth: int, manifest_path: Path | None, only: tuple[str, ...], skip: tuple[str, ...],
            budget: str, update: bool, reports_dir: Path | None, no_reports: bool, progress: bool,
            junit: Path | None, sarif: Path | None, max_memory: int | None, por: bool, symmetry: bool,
-           symbolic_size: str | None, encoding: str, portfolio: str | None, full_trace: bool) -> None:
-    """Check MODEL, or with no MODEL run every manifest entry (the CI gate)."""
+           symbolic_size: str | None, encoding: str, portfolio: str | None, full_trace: bool,
+           coverage: bool) -> None:
+    """Check MODEL, or with no MODEL run every manifest entry (the CI gate).
+
+    MODEL is a model name under models/ (collapse_file_vs_uffd_register) or a path to a model .py
+    file (./my_race.py); -p sets its build() parameters.
+
+    \b
+    Exit codes: 0 holds, 10 violated, 11 deadlock, 12 vacuous, 13 inconclusive,
+    15 model run-time error (verdict error: out-of-range value or array index,
+    with the trace that reaches it), 2 usage or model error (file:line).
+    Gate (no MODEL): 0 every entry as expected, 1 a mismatch, 2 an error.
+    """
     from collapsecheck.orchestration import commands
 
     symbolic = {k: v for k, v in (("symbolic_size", symbolic_size), ("encoding", encoding),
                                   ("portfolio", portfolio)) if v is not None and v != "auto"}
     opts = dict(engines=list(engine_names), fmt=fmt, max_states=max_states, timeout=timeout, depth=depth,
                 progress=progress, junit=junit, sarif=sarif, max_memory=max_memory, por=por, symmetry=symmetry,
-                symbolic=symbolic)
+                symbolic={**symbolic, "coverage": True} if coverage else symbolic)
     if model is None:
         _guard(lambda: commands.gate(manifest_path, only, skip, budget, update, reports_dir, no_reports, **opts))
     else:

@@ -63,6 +63,18 @@ class ModelError(CollapsecheckError):
     """A mistake in a model, found while building, validating or running it."""
 
 
+class ModelRuntimeError(ModelError):
+    """A model error that only a search can find: a step assigns a value outside a variable's range or
+    indexes an array outside its bounds in some reachable state. Engines turn it into the verdict
+    ``error`` with the shortest trace to that state (``trace``; ``state`` is the engine's own encoding of
+    the state, for the engine to find it)."""
+
+    def __init__(self, message: str, loc: SourceLoc | None = None, context: str = "", state: object = None) -> None:
+        super().__init__(message, loc, context)
+        self.state = state
+        self.trace: object = None
+
+
 class ModelTypeError(ModelError):
     """An expression mixes sorts that do not fit (e.g. a bool compared with an enum)."""
 

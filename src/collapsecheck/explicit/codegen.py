@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable
 
-from collapsecheck.errors import ModelError
+from collapsecheck.errors import ModelError, ModelRuntimeError
 from collapsecheck.explicit import footprint
 from collapsecheck.explicit.packing import Packing
 from collapsecheck.explicit.pyexpr import PyExpr
@@ -117,7 +117,7 @@ class _Gen(PyExpr):
                     tmp += 1
                     site = self.fail_site(f"{where}: {name} is assigned a value outside its range {sort}")
                     out.append(f"{ind}_u{tmp} = {val}")
-                    out.append(f"{ind}if not ({sort.lo_v} <= _u{tmp} <= {sort.hi_v}): _fail({site}, _u{tmp})")
+                    out.append(f"{ind}if not ({sort.lo_v} <= _u{tmp} <= {sort.hi_v}): _fail({site}, _u{tmp}, s)")
                     return f"_u{tmp}"
             return val
 
@@ -143,7 +143,7 @@ class _Gen(PyExpr):
                 assert isinstance(tgt.index.sort, IntRange)
                 if not (tgt.index.sort.lo_v >= 0 and tgt.index.sort.hi_v < n):
                     site = self.fail_site(f"{where}: index of {show(tgt)} is outside {d.qualname}[0..{n - 1}]")
-                    idx = f"_ix({idx}, {n}, {site})"
+                    idx = f"_ix({idx}, {n}, {site}, s)"
                 out.append(f"{ind}_i{tmp} = {idx}")
                 old, off = self.dyn_elem(d, f"_i{tmp}")
                 terms.append(f"(({val}) - {old}) << {off}")
@@ -176,6 +176,7 @@ class _Gen(PyExpr):
         need = set(fp.touches)
         out = self.extract_lines(need, ind)
         for ci, c in enumerate(step.cases):
+            self.site_loc = c.loc
             guard = self.ex(c.guard, {}, where)
             kw = "if" if (ci == 0 or not step.ordered) else "elif"
             out.append(f"{ind}{kw} {guard}:")
@@ -189,7 +190,7 @@ class _Gen(PyExpr):
     def miss_function(self, t: Thread, first_aids: list[int]) -> list[str]:
         ti = t.index
         pcs = self.lay.pc_slot[ti]
-        lines = [f"def miss{ti}(s):",
+        lines = [f"def _miss{ti}(s):",
                  f"    pc = {self.extract(pcs)}",
                  "    out = []"]
         for pc in range(len(t.steps)):
@@ -198,7 +199,7 @@ class _Gen(PyExpr):
         lines += ["    r = tuple(out)",
                   f"    C{ti}[s & M{ti}[pc]] = r",
                   "    return r", ""]
-        return lines
+        return lines + _guarded(f"miss{ti}", "()")
 
     def terminal_ok(self) -> str:
         parts = []
@@ -214,10 +215,11 @@ class _Gen(PyExpr):
         n_always = len(self.m.always)
         for k, p in enumerate(self.props):
             where = f"model {self.m.name}, property {p.name!r}"
+            self.site_loc = p.loc
             e = self.ex(p.expr, {}, where)
             hit = f"(not {e})" if k < n_always else f"bool({e})"
-            lines += [f"def pmiss{k}(s):"] + self.extract_lines(self.prop_reads[k], "    ") + [
-                f"    b = {hit}", f"    PC{k}[s & PM{k}] = b", "    return b", ""]
+            lines += [f"def _pmiss{k}(s):"] + self.extract_lines(self.prop_reads[k], "    ") + [
+                f"    b = {hit}", f"    PC{k}[s & PM{k}] = b", "    return b", ""] + _guarded(f"pmiss{k}", "False")
         lines.append("def check(s, sel):")
         lines.append("    m = 0")
         for k in range(len(self.props)):
@@ -234,14 +236,15 @@ class _Gen(PyExpr):
         # only when the short-circuit evaluation gets to it (implications mostly stop at a pc test).
         self.inline = True
         for mask, g in sorted(self.groups.items(), key=lambda kv: kv[1]):
-            lines.append(f"def gev{g}(s):")
+            lines.append(f"def _gev{g}(s):")
             lines.append("    m = 0")
             for k, p in enumerate(self.props):
                 if mask >> k & 1:
+                    self.site_loc = p.loc
                     e = self.ex(p.expr, {}, f"model {self.m.name}, property {p.name!r}")
                     cond = f"not {e}" if k < n_always else e
                     lines += [f"    if {cond}:", f"        m |= {1 << k}"]
-            lines += ["    return m", ""]
+            lines += ["    return m", ""] + _guarded(f"gev{g}", "0")
         self.inline = False
         lines += ["def gmiss(g, s):",
                   "    m = GEV[g](s)",
@@ -465,6 +468,18 @@ class _Gen(PyExpr):
         return "\n".join(lines)
 
 
+def _guarded(name: str, nothing: str) -> list[str]:
+    """``name(s)`` calls ``_name(s)``; a run-time model error is recorded (``_ERR``) and the state gets
+    ``nothing`` (no transitions of that thread, no property hit), so the search goes on and the engine can
+    rank the error against violations by depth. Only cache misses pay for the extra call."""
+    return [f"def {name}(s):",
+            "    try:",
+            f"        return _{name}(s)",
+            "    except _MRE as e:",
+            "        _ERR(e)",
+            f"        return {nothing}", ""]
+
+
 def compile_model(model: Model, record_edges: bool = False) -> Compiled:
     """Generate and compile the searches for ``model``. Both the plain and the edge-recording search are
     always compiled; ``record_edges`` is accepted for the callers of the former signature."""
@@ -472,17 +487,25 @@ def compile_model(model: Model, record_edges: bool = False) -> Compiled:
 
     gen = _Gen(model)
     src = gen.module()
-    checks = gen.checks
+    checks, locs = gen.checks, gen.check_locs
 
-    def _fail(site: int, value: object) -> None:
-        raise ModelError(f"{checks[site]} (value {value})")
+    # A failure carries the packed state it happened in, so the engine can give the trace that reaches it.
+    def _fail(site: int, value: object, s: int) -> None:
+        raise ModelRuntimeError(f"{checks[site]} (value {value})", locs[site], state=s)  # type: ignore[arg-type]
 
-    def _ix(i: int, n: int, site: int) -> int:
+    def _ix(i: int, n: int, site: int, s: int) -> int:
         if not 0 <= i < n:
-            raise ModelError(f"{checks[site]} (index {i})")
+            raise ModelRuntimeError(f"{checks[site]} (index {i})", locs[site], state=s)  # type: ignore[arg-type]
         return i
 
-    ns: dict[str, object] = {"_fail": _fail, "_ix": _ix, "_time": time.monotonic}
+    errors: list[ModelRuntimeError] = []
+
+    def _err(e: ModelRuntimeError) -> None:
+        if len(errors) < 256:  # the shallowest is chosen by the engine; a few suffice
+            errors.append(e)
+
+    ns: dict[str, object] = {"_fail": _fail, "_ix": _ix, "_time": time.monotonic, "_MRE": ModelRuntimeError,
+                             "_ERR": _err, "ERRORS": errors}
     caches: list[dict] = []
     for t in model.threads:
         c: dict = {}

@@ -21,7 +21,7 @@ from array import array
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
-from collapsecheck.errors import ModelError
+from collapsecheck.errors import ModelError, ModelRuntimeError
 from collapsecheck.explicit import initial
 from collapsecheck.explicit.codegen import Compiled, compile_model
 from collapsecheck.explicit.store import Actions, DictParents, PackedStates
@@ -58,6 +58,7 @@ class _Progress:
     n_initial: int = 0
     stop_when_found: int = 0  # stop once these property bits are all found (trace rebuilding) ...
     stop_on_deadlock: bool = False  # ... and a deadlock too
+    error: ModelRuntimeError | None = None  # the shallowest run-time model error the search met
 
     def __post_init__(self) -> None:
         self.bad = [-1] * self.n_always
@@ -204,6 +205,7 @@ def explore(model: Model, *, max_states: int = 5_000_000, timeout: float = 3600.
     found = _Progress(comp.n_always, comp.n_sometimes, check_deadlock=model.check_deadlock)
     found.stop_when_found = stop_when_found
     found.stop_on_deadlock = stop_on_deadlock
+    comp.namespace["ERRORS"].clear()  # run-time model errors met by this search (codegen ``_guarded``)
     packed = initial_packed(model, comp)
     if not packed:
         raise ModelError("the model has no initial state (assume_init excludes every choice)", None,
@@ -211,10 +213,13 @@ def explore(model: Model, *, max_states: int = 5_000_000, timeout: float = 3600.
     parents: Sequence[int] = array("l")
     found.parents = parents
     found.n_initial = len(packed)
-    for sid, s in enumerate(packed):
-        m = comp.check(s, found.want)
-        if m:
-            found.hit(m, sid)
+    try:
+        for sid, s in enumerate(packed):
+            m = comp.check(s, found.want)
+            if m:
+                found.hit(m, sid)
+    except ModelRuntimeError as e:  # a property reads outside an array in an initial state
+        found.error, found.stop = e, "error"
     found._done()  # what a trace rebuild asks for may already be in an initial state
     edges = (array("l"), array("l"), array("l")) if record_edges else None
     seen: dict[int, int]
@@ -232,7 +237,9 @@ def explore(model: Model, *, max_states: int = 5_000_000, timeout: float = 3600.
         if group is None:
             reduction = {"por": False, "symmetry": "none found"}  # nothing to reduce: the exact search
     try:
-        if por or group is not None:
+        if found.stop is not None:
+            pass
+        elif por or group is not None:
             from collapsecheck.explicit import por as _por
 
             seen = {s: k for k, s in enumerate(packed)}
@@ -249,13 +256,23 @@ def explore(model: Model, *, max_states: int = 5_000_000, timeout: float = 3600.
                 seen = dict.fromkeys(packed, -1)
                 parents = found.parents = DictParents(seen, packed, found.n_initial)  # type: ignore[assignment]
                 comp.explore(packed, seen, None, None, found, max_states, t0 + timeout, progress, memcheck)
+    except ModelRuntimeError as e:
+        # A step or property met an out-of-range value or index: BFS meets the shallowest such state
+        # first (every state of depth <= d is generated before a state of depth d is expanded).
+        found.error, found.stop = e, "error"
     finally:
         if gc_was:
             gc.enable()
     if reduction.get("symmetry") == "none found" and not reduction.get("por"):
         reduction = {}  # the store is the exact one (state counts stay comparable with the pins)
-    return Exploration(model, packed, parents, found.n_initial, found, edges, time.monotonic() - t0, comp,
-                       reduction, group)
+    ex = Exploration(model, packed, parents, found.n_initial, found, edges, time.monotonic() - t0, comp,
+                     reduction, group)
+    errors = list(comp.namespace["ERRORS"])
+    if errors and found.error is None:
+        # The shallowest state where a step or property met an out-of-range value or index.
+        index = {s: k for k, s in enumerate(packed)}
+        found.error = min(errors, key=lambda e: len(ex.path_to(index[e.state])) if e.state in index else 0)
+    return ex
 
 
 def check(model: Model, *, max_states: int = 5_000_000, timeout: float = 3600.0,
@@ -269,6 +286,11 @@ def check(model: Model, *, max_states: int = 5_000_000, timeout: float = 3600.0,
     ex = explore(model, max_states=max_states, timeout=timeout, progress=progress, record_edges=record,
                  max_memory=max_memory, por=por and reduce, symmetry=symmetry and reduce)
     res = verdict_of(ex)
+    if ex.reduction and res.verdict == Verdict.ERROR:
+        # The shortest path to the error is the unreduced search's: it stops at the same error.
+        ex = explore(model, max_states=max_states, timeout=timeout, progress=progress, record_edges=record,
+                     max_memory=max_memory)
+        return verdict_of(ex), ex
     if ex.reduction:
         _shortest_traces(ex, res, max_states=max_states, timeout=timeout, max_memory=max_memory)
     return res, ex
@@ -292,6 +314,8 @@ def verdict_of(ex: Exploration) -> CheckResult:
         res.deadlock = ex.trace_to(found.deadlock)
     if ex.reduction:
         res.extra["reduction"] = dict(ex.reduction)
+    if found.error is not None and _model_error(ex, res, found.error):
+        return res
     if res.violations:
         # The primary violation is the first violated property in declaration order: model authors list
         # the property a fix is about first. Every violated property keeps its own shortest trace.
@@ -311,6 +335,33 @@ def verdict_of(ex: Exploration) -> CheckResult:
         res.verdict, res.property = Verdict.VACUOUS, missing[0]
         res.message = "witness never reached: " + ", ".join(missing)
     return res
+
+
+def _model_error(ex: Exploration, res: CheckResult, err: ModelRuntimeError) -> bool:
+    """Record a run-time model error; True when it is the verdict. When some violation has a strictly
+    shorter trace, the violations stay the verdict (bmc ranks them the same way: the shallower target
+    first), and the error is noted."""
+    try:
+        sid = ex.packed.index(err.state)  # type: ignore[arg-type]
+    except ValueError:
+        sid = None  # an initial state that failed its own check
+    trace = ex.trace_to(sid) if sid is not None else make_trace(ex.model, [ex.compiled.decode(err.state)], [])  # type: ignore[arg-type]
+    err.trace = trace
+    res.extra["model_error"] = {"message": err.message, "context": err.context,
+                                "file": err.loc.file if err.loc else None, "line": err.loc.line if err.loc else None,
+                                "trace_len": len(trace)}
+    shorter = {n: t for n, t in res.violations.items() if len(t) < len(trace)}
+    res.unreached = []
+    if shorter:
+        res.bound = "exhaustive, except the transitions that raise a run-time model error"
+        res.message = f"also a run-time model error after {len(trace)} steps: {err}"
+        return False
+    res.violations = {}
+    res.verdict, res.trace, res.property = Verdict.ERROR, trace, None
+    if res.bound == "exhaustive":
+        res.bound = "exhaustive, a run-time model error is reachable"
+    res.message = str(err)
+    return True
 
 
 def _shortest_traces(ex: Exploration, res: CheckResult, *, max_states: int, timeout: float,

@@ -44,6 +44,8 @@ class PyExpr:
         self.lay = model.layout
         self.pk = packing
         self.checks: list[str] = []  # messages for run-time range/index failures, by site number
+        self.check_locs: list[object] = []  # the model file:line of each site (the case or property)
+        self.site_loc: object = None  # set by the generator to the case or property being written
         self.inline = False  # read slots straight from ``s`` instead of from extracted locals
 
     def const_value(self, e: Expr, sub: dict[int, int]) -> int | None:
@@ -62,6 +64,7 @@ class PyExpr:
 
     def fail_site(self, msg: str) -> int:
         self.checks.append(msg)
+        self.check_locs.append(self.site_loc)
         return len(self.checks) - 1
 
     def slot(self, decl: object, elem: int = 0) -> int:
@@ -125,13 +128,14 @@ class PyExpr:
             k = self.const_value(e.index, sub)
             if k is not None:
                 if not 0 <= k < n:
-                    raise ModelError(f"{show(e)}: index {k} is outside {d.qualname}[0..{n - 1}]", None, where)
+                    raise ModelError(f"{show(e)}: index {k} is outside {d.qualname}[0..{n - 1}]", self.site_loc,  # type: ignore[arg-type]
+                                     where)
                 return self.var(self.slot(d, k))
             idx = x(e.index)
             assert isinstance(e.index.sort, IntRange)
             if not (e.index.sort.lo_v >= 0 and e.index.sort.hi_v < n):
                 site = self.fail_site(f"{where}: index of {show(e)} is outside {d.qualname}[0..{n - 1}]")
-                idx = f"_ix({idx}, {n}, {site})"
+                idx = f"_ix({idx}, {n}, {site}, s)"
             return self.dyn_elem(d, idx)[0]
         if isinstance(e, (Quant, Count)):
             parts = []
@@ -141,7 +145,8 @@ class PyExpr:
                 return "(" + " + ".join(f"(1 if {p} else 0)" for p in parts) + ")"
             return "(" + (" and " if e.kind == "forall" else " or ").join(parts) + ")"
         if isinstance(e, ArrayOf):
-            raise ModelError(f"{show(e)}: ArrayOf can only be assigned to an array variable", None, where)
+            raise ModelError(f"{show(e)}: ArrayOf can only be assigned to an array variable", self.site_loc,  # type: ignore[arg-type]
+                             where)
         raise TypeError(f"unknown expression node {type(e).__name__}")
 
 

@@ -44,11 +44,18 @@ def run(model: Model, config: CheckConfig) -> CheckResult:
         sys.stderr.write("\n")
     # Under reductions the traces were rebuilt by an unreduced search already; re-ordering them would
     # need the full graph, which is what the reduction avoided.
-    if opts.get("fewest_switches", True) and not ex.reduction:
+    if opts.get("fewest_switches", True) and not ex.reduction and ex.found.error is None:
         # Same length, fewest events, then fewest thread switches: a counterexample that reads like the
         # CPU A / CPU B story of a commit message.
         from collapsecheck.explicit.shortest_events import prefer_fewest_events
 
         prefer_fewest_events(result, ex)
+    if opts.get("coverage"):
+        if result.bound == "exhaustive" and not ex.reduction:
+            from collapsecheck.explicit import coverage
+
+            result.extra["coverage"] = coverage.compute(ex)
+        else:
+            result.extra["coverage"] = {"not_computed": f"the search was not complete and unreduced ({result.bound})"}
     result.artifacts["exploration"] = ex
     return result

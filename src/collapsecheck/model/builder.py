@@ -12,12 +12,16 @@ from typing import Iterable, Mapping
 
 from collapsecheck.errors import ModelError, ModelTypeError, SourceLoc, caller_loc
 from collapsecheck.expr.nodes import (
+    And,
     ArrayOf,
     AtStep,
     BoundVar,
     Const,
     Elem,
     Expr,
+    Implies,
+    Not,
+    Or,
     VarRef,
     lift,
     show,
@@ -61,10 +65,15 @@ class OneOf:
 
 @dataclass
 class Frag:
-    """A reusable piece of a step: a guard and some updates (kernel primitives return these)."""
+    """A reusable piece of a step: a guard and some updates (kernel primitives return these).
+
+    ``blocking`` names a waiting acquisition (``spin_lock(xa_lock)``): its guard is what the thread waits
+    for, not a condition that selects the case. In a ``branch`` a case whose own condition holds waits
+    for it (later cases are not tried, as in the kernel); a ``choose`` refuses it (see ``_freeze_thread``)."""
 
     when: Expr | None = None
     do: Mapping[Expr, object] = field(default_factory=dict)
+    blocking: str | None = None
 
 
 @dataclass
@@ -133,7 +142,12 @@ class ThreadBuilder:
 
     def at(self, *labels: str) -> AtStep:
         """True while this thread is at one of the given steps (``"END"`` once it has finished)."""
-        return AtStep(self.name, tuple(labels), caller_loc())
+        loc = caller_loc()
+        for lab in labels:
+            if not isinstance(lab, str):
+                raise ModelError(f"at(...) takes step names (strings), got {lab!r}", loc,
+                                 f"model {self._m.name}, thread {self.name!r}")
+        return AtStep(self.name, tuple(labels), loc)
 
     @property
     def done(self) -> AtStep:
@@ -183,6 +197,8 @@ class Builder:
         self._decls: dict[int, VarDecl] = {}
         self._owner: OwnerSort | None = None
         self.check_deadlock = True
+        self._locks: list[object] = []  # kernel lock primitives, for the built-in exit check
+        self._held_ok: list[tuple[object, str | None, str, SourceLoc | None]] = []
 
     # -------------------------------------------------------------------------------- declarations
     def size(self, name: str, value: int) -> Size:
@@ -249,6 +265,27 @@ class Builder:
         if not isinstance(e.sort, BoolSort):
             raise ModelTypeError(f"assume_init needs a bool, got {show(e)}", loc, f"model {self.name}")
         self._init.append((e, loc))
+
+    def allow_held_at_exit(self, lock: object, *threads: ThreadBuilder, why: str = "") -> None:
+        """Declare that ``lock`` (a SpinLock, SleepLock or RwSem) may still be held by the given threads
+        (all threads when none is given) when they finish or rest at an ``end=True`` step; ``why`` should
+        cite the kernel code that does so. Without it the built-in ``locks_released_at_exit`` fails."""
+        loc = caller_loc()
+        if not any(lock is k for k in self._locks):
+            raise ModelError(f"allow_held_at_exit: {lock!r} is not a lock primitive of this model (SpinLock, "
+                             "SleepLock or RwSem created with this m)", loc, f"model {self.name}")
+        if not isinstance(why, str) or not why.strip():
+            raise ModelError("allow_held_at_exit needs why=\"...\" citing the kernel code that keeps the lock",
+                             loc, f"model {self.name}")
+        for t in threads:
+            if not isinstance(t, ThreadBuilder) or t._m is not self:
+                raise ModelError(f"allow_held_at_exit: {t!r} is not a thread of this model", loc,
+                                 f"model {self.name}")
+        for t in threads or (None,):  # type: ignore[assignment]
+            self._held_ok.append((lock, t.name if t is not None else None, why, loc))
+
+    def _register_lock(self, lock: object) -> None:
+        self._locks.append(lock)
 
     def allow_deadlock(self) -> None:
         """Do not report states where no thread can move (for models where blocking forever is expected)."""
@@ -336,15 +373,109 @@ class Builder:
                     ctx = f"model {self.name}, thread {t.name!r}, step {s.name!r}"
                     self._check_expr(c.guard, tmap, c.loc, ctx, t)
                     for u in c.updates:
-                        self._check_expr(u.value, tmap, c.loc, ctx, t)
+                        self._check_expr(u.value, tmap, c.loc, ctx, t, isinstance(u.target.sort, ArraySort))
                         if isinstance(u.target, Elem):
                             self._check_expr(u.target.index, tmap, c.loc, ctx, t)
+        self._check_behaviour_reads(threads)
+        props = tuple(self._props) + self._exit_lock_property(threads)
         globals_ = tuple(self._globals)
         return Model(
             name=self.name, doc=self.doc, file=self.file, params=self.params, sizes=tuple(self._sizes),
-            globals=globals_, threads=threads, properties=tuple(self._props),
+            globals=globals_, threads=threads, properties=props,
             init_constraints=tuple(e for e, _ in self._init), check_deadlock=self.check_deadlock,
             owner=self._owner, layout=make_layout(globals_, threads), actions=make_actions(threads))
+
+    def _check_behaviour_reads(self, threads: tuple[Thread, ...]) -> None:
+        """Ghosts must not influence behaviour. A variable decides behaviour when a guard or the index of a
+        real (non-ghost) write reads it, or when its value flows into such a variable; no ghost may be one.
+        Constant array indices must be inside their array."""
+        # (expr, what it is, target decl or None for guards/indices, loc, ctx), in declaration order
+        sites: list[tuple[Expr, str, VarDecl | None, SourceLoc | None, str]] = []
+        for t in threads:
+            for s in t.steps:
+                ctx = f"model {self.name}, thread {t.name!r}, step {s.name!r}"
+                for c in s.cases:
+                    sites.append((c.guard, "the guard", None, c.loc, ctx))
+                    for u in c.updates:
+                        decl = u.target.decl if isinstance(u.target, VarRef) else u.target.array.decl
+                        if isinstance(u.target, Elem) and not decl.ghost:
+                            sites.append((u.target.index, f"the index of {show(u.target)}", None, c.loc, ctx))
+                        elif isinstance(u.target, Elem):
+                            self._check_const_indices(u.target.index, c.loc, ctx)
+                        sites.append((u.value, f"the new value of {show(u.target)}", decl, c.loc, ctx))
+        for e, _, _, loc, ctx in sites:
+            self._check_const_indices(e, loc, ctx)
+        why: dict[int, str] = {}  # id(decl) -> where it first decides behaviour
+        for e, what, tgt, loc, ctx in sites:
+            if tgt is None:
+                for d in _reads(e):
+                    why.setdefault(id(d), f"{what} of {ctx.split(', ', 1)[-1]} ({loc})")
+        changed = True
+        while changed:
+            changed = False
+            for e, what, tgt, loc, ctx in sites:
+                if tgt is not None and id(tgt) in why:
+                    for d in _reads(e):
+                        if id(d) not in why:
+                            why[id(d)] = f"{what} ({loc}), and {tgt.qualname} decides behaviour: {why[id(tgt)]}"
+                            changed = True
+        for e, what, tgt, loc, ctx in sites:
+            if tgt is not None and (tgt.ghost or id(tgt) not in why):
+                continue
+            for d in _reads(e):
+                if d.ghost:
+                    via = "" if tgt is None else f", and {tgt.qualname} decides behaviour: {why[id(tgt)]}"
+                    raise ModelError(f"ghost variable {d.qualname} is read in {what}{via}. Ghosts are bookkeeping "
+                                     "for properties and must not influence behaviour: read a real variable, or "
+                                     f"declare {d.name} with m.var(...) if the kernel code reads it", loc, ctx)
+
+    def _check_const_indices(self, e: Expr, loc: SourceLoc | None, ctx: str) -> None:
+        for node in walk(e):
+            if isinstance(node, Elem) and isinstance(node.index, Const):
+                n = node.array.decl.sort.size_v  # type: ignore[union-attr]
+                if not 0 <= node.index.value < n:
+                    raise ModelError(f"{show(node)}: index {node.index.value} is outside "
+                                     f"{node.array.decl.qualname}[0..{n - 1}]", loc, ctx)
+
+    def _exit_lock_property(self, threads: tuple[Thread, ...]) -> tuple[Property, ...]:
+        """The built-in ``locks_released_at_exit``: no thread finishes, or rests (no case enabled) at an
+        ``end=True`` step, while it holds a lock primitive, unless ``allow_held_at_exit`` declares it; and
+        no read holder of an RwSem remains once every thread has finished."""
+        if not self._locks:
+            return ()
+        name = LOCK_EXIT_PROPERTY
+        if any(p.name == name for p in self._props):
+            p = next(p for p in self._props if p.name == name)
+            raise ModelError(f"property name {name!r} is reserved for the built-in lock check; rename yours",
+                             p.loc, f"model {self.name}")
+        parts: list[Expr] = []
+        for t in threads:
+            rests: list[Expr] = [AtStep(t.name, (END,), t.loc)]
+            for s in t.steps:
+                if s.end_ok:
+                    enabled = [c.guard for c in s.cases]
+                    rests.append(And(AtStep(t.name, (s.name,), s.loc), Not(Or(*enabled))))
+            at_exit = rests[0] if len(rests) == 1 else Or(*rests)
+            me = Const(self.OWNER, t.index + 1)
+            owned = _owner_writes(threads, t.index + 1)
+            for lock in self._locks:
+                if any(lk is lock and th in (None, t.name) for lk, th, _, _ in self._held_ok):
+                    continue
+                # A thread that never writes itself into the lock's owner variable cannot hold it: leaving
+                # it out keeps the property's reads (and the explicit engine's caches) small.
+                if not any(id(d) in owned or any(me.value in vals for vals in d.init) for d in _owner_decls(lock)):
+                    continue
+                parts.append(Implies(at_exit, Not(lock.held_by_owner(me))))  # type: ignore[attr-defined]
+        for lock in self._locks:
+            readers = getattr(lock, "readers", None)
+            if readers is not None and not any(lk is lock for lk, _, _, _ in self._held_ok):
+                all_done = And(*[AtStep(t.name, (END,), t.loc) for t in threads])
+                parts.append(Implies(all_done, readers == 0))
+        if not parts:
+            return ()
+        doc = ("built-in: no thread finishes (or rests at an end step) holding a lock primitive, unless the "
+               "model declares it with m.allow_held_at_exit (lockdep reports this class in the kernel)")
+        return (Property("always", name, And(*parts) if len(parts) > 1 else parts[0], None, doc),)
 
     def _freeze_thread(self, tb: ThreadBuilder) -> Thread:
         ctx0 = f"model {self.name}, thread {tb.name!r}"
@@ -363,11 +494,36 @@ class Builder:
         for k, s in enumerate(tb._steps):
             ctx = f"{ctx0}, step {s.name!r}"
             cases: list[Case] = []
+            waits: list[Expr] = []  # Not(condition) of each earlier case of a branch that waits for a lock
+            labels: set[str] = set()
             for ci, cs in enumerate(s.cases):
                 loc = cs.loc or s.loc
                 if cs.otherwise and (not s.ordered or ci != len(s.cases) - 1):
                     raise ModelError("otherwise(...) must be the last case of a branch(...)", loc, ctx)
-                guard, updates = self._merge(cs, tb, loc, ctx)
+                if cs.label is not None:
+                    if not isinstance(cs.label, str) or not cs.label:
+                        raise ModelError(f"case label {cs.label!r} must be a non-empty string", loc, ctx)
+                    if cs.label in labels:
+                        raise ModelError(f"case label {cs.label!r} is used twice in this step; give each case "
+                                         "its own label (traces and coverage name cases by label)", loc, ctx)
+                    labels.add(cs.label)
+                guard, updates, select, blocking = self._merge(cs, tb, loc, ctx)
+                if blocking and len(s.cases) > 1:
+                    if not s.ordered:
+                        raise ModelError(f"{blocking} waits for a lock inside a case of choose(...): the other "
+                                         "cases would be taken while it is held; take the lock in a step of its "
+                                         "own before the choose, or use the primitive's trylock", loc, ctx)
+                    if select is None and ci != len(s.cases) - 1:
+                        raise ModelError(f"{blocking} waits for a lock in a case without a condition, so the "
+                                         "cases after it can never be taken; give the case a when= condition, "
+                                         "move the acquisition to a step of its own, or use trylock", loc, ctx)
+                # A case of a branch that waits for a lock is chosen by its own condition: while that holds
+                # and the lock is taken, the thread waits here (the kernel's meaning), so every later case
+                # also requires that condition to be false.
+                if waits:
+                    guard = And(guard, *waits)
+                if blocking and s.ordered and select is not None:
+                    waits.append(Not(select))
                 target = cs.goto
                 if target is None:
                     goto = k + 1
@@ -384,14 +540,16 @@ class Builder:
         return Thread(tb.name, tb.index, tuple(tb._locals), tuple(steps), tb.loc)
 
     def _merge(self, cs: CaseSpec, tb: ThreadBuilder, loc: SourceLoc | None,
-               ctx: str) -> tuple[Expr, list[Update]]:
-        from collapsecheck.expr.nodes import And
-
+               ctx: str) -> tuple[Expr, list[Update], Expr | None, str | None]:
+        """(guard, updates, selecting condition, the first waiting acquisition's name) of one case. The
+        selecting condition is the guard without the waits of blocking fragments (None: always)."""
         guards: list[Expr] = []
+        select: list[Expr] = []
+        blocking: list[str] = []
         updates: dict[tuple[object, ...], Update] = {}
         order: list[tuple[object, ...]] = []
 
-        def add_guard(g: object) -> None:
+        def add_guard(g: object, waits: bool = False) -> None:
             if g is None:
                 return
             try:
@@ -401,6 +559,8 @@ class Builder:
             if not isinstance(e.sort, BoolSort):
                 raise ModelTypeError(f"guard {show(e)} is a {e.sort}, not a bool", loc, ctx)
             guards.append(e)
+            if not waits:
+                select.append(e)
 
         def add_updates(do: Mapping[Expr, object] | None) -> None:
             if not do:
@@ -419,13 +579,16 @@ class Builder:
             if not isinstance(f, Frag):
                 raise ModelError(f"positional arguments of a step must be Frag objects from the kernel "
                                  f"primitives, got {f!r}", loc, ctx)
-            add_guard(f.when)
+            if f.blocking:
+                blocking.append(f.blocking)
+            add_guard(f.when, bool(f.blocking))
             add_updates(f.do)
         add_guard(cs.when)
         add_updates(cs.do)
         self._check_array_writes([updates[k] for k in order], loc, ctx)
         guard = guards[0] if len(guards) == 1 else And(*guards)
-        return guard, [updates[k] for k in order]
+        sel = None if not select else select[0] if len(select) == 1 else And(*select)
+        return guard, [updates[k] for k in order], sel, (blocking[0] if blocking else None)
 
     def _update(self, tgt: object, val: object, tb: ThreadBuilder, loc: SourceLoc | None, ctx: str) -> Update:
         if not isinstance(tgt, (VarRef, Elem)):
@@ -471,7 +634,8 @@ class Builder:
                                  "constant indices (use ArrayOf for a run-time pattern)", loc, ctx)
 
     def _check_expr(self, e: Expr, tmap: Mapping[str, Thread], loc: SourceLoc | None, ctx: str,
-                    thread: Thread | None) -> None:
+                    thread: Thread | None, whole_array_ok: bool = False) -> None:
+        _check_whole_arrays(e, whole_array_ok, loc, ctx)
         bound_ok: set[int] = set()
         for node in walk(e):
             if hasattr(node, "var") and isinstance(getattr(node, "var"), BoundVar):
@@ -510,6 +674,69 @@ class Builder:
                 raise ModelError(f"step {s.name!r} is unreachable: no step of thread {t.name!r} jumps to it "
                                  "and the step before it never falls through", s.loc,
                                  f"model {self.name}, thread {t.name!r}")
+
+
+LOCK_EXIT_PROPERTY = "locks_released_at_exit"
+
+
+def _owner_decls(lock: object) -> list[VarDecl]:
+    out = []
+    for attr in ("owner", "writer"):
+        v = getattr(lock, attr, None)
+        if isinstance(v, VarRef):
+            out.append(v.decl)
+    return out
+
+
+def _owner_writes(threads: tuple[Thread, ...], me: int) -> set[int]:
+    """The variables (ids) that may ever hold the owner value ``me``: written with that constant by any
+    thread, written with an owner value copied from elsewhere, or starting with it."""
+    out: set[int] = set()
+    for t in threads:
+        for s in t.steps:
+            for c in s.cases:
+                for u in c.updates:
+                    decl = u.target.decl if isinstance(u.target, VarRef) else u.target.array.decl
+                    for n in walk(u.value):
+                        if (isinstance(n, Const) and isinstance(n.sort, OwnerSort) and n.value == me) or (
+                                isinstance(n, (VarRef, Elem)) and isinstance(n.sort, OwnerSort)):
+                            out.add(id(decl))
+    return out
+
+
+def _check_whole_arrays(e: Expr, top_ok: bool, loc: SourceLoc | None, ctx: str) -> None:
+    """A whole array is only indexed (``a[i]``), compared with ``==``/``!=`` to another array variable, or
+    assigned as a whole (every engine encodes exactly these; an array inside ``Ite`` or compared with an
+    ``ArrayOf`` has no symbolic encoding)."""
+    from collapsecheck.expr.nodes import Cmp
+
+    def visit(node: Expr, ok: bool) -> None:
+        if isinstance(node.sort, ArraySort) and not ok:
+            raise ModelTypeError(f"{show(node)} is a whole array here: index it (a[i]), compare two array variables "
+                                 "with == or !=, or assign it whole (ArrayOf for a computed array)", loc, ctx)
+        if isinstance(node, Elem):
+            visit(node.array, True)
+            visit(node.index, False)
+        elif isinstance(node, Cmp) and isinstance(node.lhs.sort, ArraySort):
+            if not (isinstance(node.lhs, VarRef) and isinstance(node.rhs, VarRef)):
+                raise ModelTypeError(f"{show(node)}: only two array variables can be compared whole; compare "
+                                     "elements (ForAll(N, lambda i: a[i] == ...))", loc, ctx)
+        else:
+            for ch in node.children():
+                visit(ch, False)
+
+    visit(e, top_ok)
+
+
+def _reads(e: Expr) -> list[VarDecl]:
+    """The variables an expression reads, in walk order, each once."""
+    out: dict[int, VarDecl] = {}
+    for node in walk(e):
+        if isinstance(node, VarRef):
+            out.setdefault(id(node.decl), node.decl)
+        elif isinstance(node, Elem):
+            out.setdefault(id(node.array.decl), node.array.decl)
+    return list(out.values())
 
 
 def _target_key(t: Expr) -> tuple[object, ...]:

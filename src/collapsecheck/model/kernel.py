@@ -25,8 +25,14 @@ class SpinLock:
     models state that as an invariant over the holder's program counter where it matters."""
 
     def __init__(self, m: Builder, name: str, doc: str = "") -> None:
+        self.name = name
         self.owner = m.var(name, m.OWNER, init=m.NOBODY, doc=doc or "owner of the spinlock")
         self._nobody = m.NOBODY
+        m._register_lock(self)
+
+    def held_by_owner(self, me: Expr) -> Expr:
+        """Held by the owner value ``me`` (the built-in ``locks_released_at_exit`` check uses it)."""
+        return self.owner == me
 
     def is_free(self) -> Expr:
         return self.owner == self._nobody
@@ -36,6 +42,10 @@ class SpinLock:
 
     def lock(self, t: ThreadBuilder) -> Frag:
         """``spin_lock``: wait until free, then own it."""
+        return Frag(self.is_free(), {self.owner: t.me}, blocking=f"spin_lock({self.name})")
+
+    def trylock(self, t: ThreadBuilder) -> Frag:
+        """The success case of ``spin_trylock``; pair it with ``otherwise(...)`` for the failure."""
         return Frag(self.is_free(), {self.owner: t.me})
 
     def unlock(self, t: ThreadBuilder) -> Frag:
@@ -46,7 +56,7 @@ class SpinLock:
     def briefly(self) -> Frag:
         """A short critical section folded into one atomic step (lock, act, unlock): it waits for the
         lock to be free and leaves it free, so it is atomic with respect to every other holder."""
-        return Frag(self.is_free())
+        return Frag(self.is_free(), blocking=f"spin_lock({self.name}) .. spin_unlock")
 
 
 class SleepLock:
@@ -58,9 +68,18 @@ class SleepLock:
         from collapsecheck.expr.sorts import Array
 
         sort = m.OWNER if size is None else Array(m.OWNER, size)
+        self.name = name
         self.owner = m.var(name, sort, init=m.NOBODY, doc=doc or "owner of the page lock")
         self._nobody = m.NOBODY
         self.indexed = size is not None
+        self._size = size
+        m._register_lock(self)
+
+    def held_by_owner(self, me: Expr) -> Expr:
+        """Any of the locks held by the owner value ``me``."""
+        from collapsecheck.expr.nodes import Exists
+
+        return Exists(self._size, lambda i: self.owner[i] == me) if self.indexed else self.owner == me
 
     def _o(self, index: object | None) -> Expr:
         if self.indexed != (index is not None):
@@ -75,11 +94,11 @@ class SleepLock:
 
     def lock(self, t: ThreadBuilder, index: object | None = None) -> Frag:
         """``folio_lock``: sleep until the lock is free, then take it."""
-        return Frag(self.is_free(index), {self._o(index): t.me})
+        return Frag(self.is_free(index), {self._o(index): t.me}, blocking=f"folio_lock({self.name})")
 
     def trylock(self, t: ThreadBuilder, index: object | None = None) -> Frag:
         """The success case of ``trylock_page``; pair it with ``otherwise(...)`` for the failure."""
-        return self.lock(t, index)
+        return Frag(self.is_free(index), {self._o(index): t.me})
 
     def unlock(self, t: ThreadBuilder, index: object | None = None) -> Frag:
         """``unlock_page``: only the holder may unlock."""
@@ -87,28 +106,63 @@ class SleepLock:
 
 
 class RwSem:
-    """A reader/writer semaphore (``mmap_lock``, ``i_mmap_rwsem``): a reader count and a writer owner."""
+    """A reader/writer semaphore (``mmap_lock``, ``i_mmap_rwsem``): a reader count and a writer owner.
+
+    Readers are counted, not named: the built-in exit check can only see that readers remain once every
+    thread has finished. A reader count beyond ``max_readers`` is a run-time model error."""
 
     def __init__(self, m: Builder, name: str, max_readers: int = 4, doc: str = "") -> None:
+        self.name = name
         self.readers = m.var(f"{name}.readers", IntRange(0, max_readers), init=0,
                              doc=doc or "number of read holders")
         self.writer = m.var(f"{name}.writer", m.OWNER, init=m.NOBODY, doc=doc or "write holder")
         self._nobody = m.NOBODY
+        m._register_lock(self)
+
+    def held_by_owner(self, me: Expr) -> Expr:
+        """Write-held by the owner value ``me`` (read holders are anonymous)."""
+        return self.writer == me
+
+    def is_free(self) -> Expr:
+        """Neither read- nor write-held."""
+        return And(self.writer == self._nobody, self.readers == 0)
 
     def down_read(self, t: ThreadBuilder) -> Frag:
+        """``down_read``: wait while a writer holds it, then add a reader."""
+        return Frag(self.writer == self._nobody, {self.readers: self.readers + 1},
+                    blocking=f"down_read({self.name})")
+
+    def down_read_trylock(self, t: ThreadBuilder) -> Frag:
+        """The success case of ``down_read_trylock``; pair it with ``otherwise(...)``."""
         return Frag(self.writer == self._nobody, {self.readers: self.readers + 1})
 
     def up_read(self, t: ThreadBuilder) -> Frag:
+        """``up_read``: drop a reader (only when there is one)."""
         return Frag(self.readers > 0, {self.readers: self.readers - 1})
 
     def down_write(self, t: ThreadBuilder) -> Frag:
-        return Frag(And(self.writer == self._nobody, self.readers == 0), {self.writer: t.me})
+        """``down_write``: wait until there is no reader and no writer, then own it."""
+        return Frag(self.is_free(), {self.writer: t.me}, blocking=f"down_write({self.name})")
+
+    def down_write_trylock(self, t: ThreadBuilder) -> Frag:
+        """The success case of ``down_write_trylock``; pair it with ``otherwise(...)``."""
+        return Frag(self.is_free(), {self.writer: t.me})
 
     def up_write(self, t: ThreadBuilder) -> Frag:
+        """``up_write``: only the write holder may release."""
         return Frag(self.writer == t.me, {self.writer: self._nobody})
 
     def write_held_by(self, t: ThreadBuilder) -> Expr:
         return self.writer == t.me
+
+    def write_briefly(self) -> Frag:
+        """A short write-locked section folded into one atomic step (``down_write``, act, ``up_write``):
+        waits until the semaphore is free and leaves it free."""
+        return Frag(self.is_free(), blocking=f"down_write({self.name}) .. up_write")
+
+    def read_briefly(self) -> Frag:
+        """A short read-locked section folded into one atomic step: waits while a writer holds it."""
+        return Frag(self.writer == self._nobody, blocking=f"down_read({self.name}) .. up_read")
 
 
 class Refcount:

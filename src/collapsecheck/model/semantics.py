@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 from typing import Iterator, Sequence
 
-from collapsecheck.errors import ModelError
+from collapsecheck.errors import ModelError, ModelRuntimeError
 from collapsecheck.expr.evaluate import evaluate
 from collapsecheck.expr.nodes import Elem, Expr
 from collapsecheck.expr.sorts import ArraySort, IntRange
@@ -92,30 +92,33 @@ def fire(model: Model, s: State, thread: Thread, case_index: int) -> State:
             i = evaluate(tgt.index, view)
             assert isinstance(decl.sort, ArraySort)
             if not isinstance(i, int) or not 0 <= i < decl.sort.size_v:
-                raise range_error(model, thread, step, f"index {i} is outside {decl.qualname}[0..{decl.sort.size_v - 1}]")
-            _check_range(model, thread, step, decl.sort.elem, val, f"{decl.qualname}[{i}]")
+                raise range_error(model, thread, step, f"index {i} is outside {decl.qualname}[0..{decl.sort.size_v - 1}]",
+                                  c.loc)
+            _check_range(model, thread, step, decl.sort.elem, val, f"{decl.qualname}[{i}]", c.loc)
             new[lay.slot_of(decl, i)] = val
         else:
             decl = tgt.decl
             if isinstance(decl.sort, ArraySort):
                 assert isinstance(val, tuple)
                 for k, v in enumerate(val):
-                    _check_range(model, thread, step, decl.sort.elem, v, f"{decl.qualname}[{k}]")
+                    _check_range(model, thread, step, decl.sort.elem, v, f"{decl.qualname}[{k}]", c.loc)
                     new[lay.slot_of(decl, k)] = v
             else:
-                _check_range(model, thread, step, decl.sort, val, decl.qualname)
+                _check_range(model, thread, step, decl.sort, val, decl.qualname, c.loc)
                 new[lay.slot_of(decl)] = val
     new[pc_slot] = c.goto
     return tuple(new)
 
 
-def range_error(model: Model, thread: Thread, step: Step, what: str) -> ModelError:
-    return ModelError(what, step.loc, f"model {model.name}, thread {thread.name!r}, step {step.name!r}")
+def range_error(model: Model, thread: Thread, step: Step, what: str, loc: object = None) -> ModelRuntimeError:
+    return ModelRuntimeError(what, loc or step.loc,  # type: ignore[arg-type]
+                             f"model {model.name}, thread {thread.name!r}, step {step.name!r}")
 
 
-def _check_range(model: Model, thread: Thread, step: Step, sort: object, val: object, name: str) -> None:
+def _check_range(model: Model, thread: Thread, step: Step, sort: object, val: object, name: str,
+                 loc: object = None) -> None:
     if isinstance(sort, IntRange) and not sort.contains(val):  # type: ignore[arg-type]
-        raise range_error(model, thread, step, f"{name} := {val} is outside its range {sort}")
+        raise range_error(model, thread, step, f"{name} := {val} is outside its range {sort}", loc)
 
 
 def successors(model: Model, s: State) -> Iterator[tuple[int, State]]:

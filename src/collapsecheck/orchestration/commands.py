@@ -88,7 +88,15 @@ def gate(manifest_path: Path | None, only: Iterable[str], skip: Iterable[str], b
         raise UsageError(f"no manifest at {relpath(str(mpath))}; run from the project root or pass --manifest")
     override = _engine_list(engines, []) or None
     cfg = _config(max_states, timeout, depth, progress and fmt == "text", max_memory, por, symmetry, symbolic)
-    echo = (lambda row: click.echo(gate_line(row))) if fmt == "text" else None
+    def echo(row: verify.Row) -> None:
+        if fmt == "text":
+            click.echo(gate_line(row))
+        for w in row.warnings:
+            click.echo(f"warning: {w}", err=True)
+
+    if not only and not skip:
+        for w in verify.unlisted_models(manifest.load(mpath), mpath.parent):
+            click.echo(f"warning: {w}", err=True)
     rows, general = verify.run_gate(mpath, cfg, only=only, skip=skip, budget=budget, engine_override=override,
                                     on_row=echo)
     if update:

@@ -6,6 +6,7 @@ naming the file and line, never a traceback. This module must not run engines.
 
 from __future__ import annotations
 
+import ast
 import inspect
 import os
 import traceback
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from collapsecheck.errors import ModelError, SourceLoc, UsageError, relpath
+from collapsecheck.model import dictcheck
 from collapsecheck.model.builder import Builder
 from collapsecheck.model.core import Model
 
@@ -58,12 +60,16 @@ def load_module(path: Path) -> types.ModuleType:
     text = _read(path)
     fname = str(path)
     try:
-        code = compile(text, fname, "exec")
+        # Every dict display is checked for a key named twice (Python would drop all but the last).
+        code = compile(dictcheck.instrument(ast.parse(text, fname), fname), fname, "exec")
     except SyntaxError as e:
         raise ModelError(f"syntax error: {e.msg}; fix the Python syntax",
                          SourceLoc(relpath(fname), e.lineno or 1)) from None
+    except (ValueError, RecursionError) as e:
+        raise ModelError(f"the model file cannot be compiled: {e}", SourceLoc(relpath(fname), 1)) from None
     mod = types.ModuleType(f"collapsecheck_model_{path.stem}")
     mod.__file__ = fname
+    mod.__dict__[dictcheck.HOOK] = dictcheck.checked_dict
     try:
         exec(code, mod.__dict__)
     except ModelError as e:
@@ -141,7 +147,16 @@ def build(path: Path, params: Mapping[str, object] | None = None) -> Model:
         mod.build(m, **values)
         return m.freeze()
     except ModelError as e:
-        raise _locate(e, e.__traceback__, fname) from None
+        e = _locate(e, e.__traceback__, fname)
+        if e.loc is None:
+            e.loc = _build_line(mod, fname)
+        raise e from None
     except Exception as e:  # noqa: BLE001
-        loc = _model_frame(e.__traceback__, fname)
+        # Raised inside the DSL after build() returned (validation at freeze): point at build() itself.
+        loc = _model_frame(e.__traceback__, fname) or _build_line(mod, fname)
         raise ModelError(f"{type(e).__name__}: {e}", loc, f"model {path.stem}") from None
+
+
+def _build_line(mod: types.ModuleType, fname: str) -> SourceLoc | None:
+    code = getattr(mod.build, "__code__", None)
+    return SourceLoc(relpath(fname), code.co_firstlineno) if code is not None else None

@@ -16,7 +16,7 @@ from collapsecheck.result import Verdict
 from collapsecheck.result.rows import Entry  # the record a manifest check loads into
 
 KEYS = {"model", "params", "expect", "property", "trace_len", "states", "engines", "bug", "note", "budget",
-        "witnesses", "options"}
+        "witnesses", "options", "uncovered"}
 BUDGETS = ("fast", "slow")
 
 
@@ -75,6 +75,10 @@ def _entry(raw: dict[str, Any], loc: SourceLoc) -> Entry:
             if not (isinstance(raw[key], list) and all(isinstance(x, str) for x in raw[key]) and raw[key]):
                 raise bad(f"'{key}' must be a non-empty list of strings")
             setattr(e, key, list(raw[key]))
+    if "uncovered" in raw:
+        if not (isinstance(raw["uncovered"], list) and all(isinstance(x, str) for x in raw["uncovered"])):
+            raise bad("'uncovered' must be a list of strings, as `verify --coverage` names the items")
+        e.uncovered = list(raw["uncovered"])
     if "options" in raw:
         if not isinstance(raw["options"], dict):
             raise bad("'options' must be an inline table")

@@ -30,6 +30,11 @@ def write_reports(rows: list, out_dir: Path, svg: bool = True) -> None:
 
     out_dir.mkdir(parents=True, exist_ok=True)
     _write(out_dir / "summary.md", summary_markdown(rows).encode("utf-8"))
+    from collapsecheck.report.coverage import coverage_markdown
+
+    cov = coverage_markdown(rows)
+    if cov is not None:
+        _write(out_dir / "coverage.md", cov.encode("utf-8"))
     for row in rows:
         inst = gather(row, want_svg=svg)
         _write(out_dir / f"{inst.slug}.md", page_markdown(inst).encode("utf-8"))

@@ -138,7 +138,24 @@ def format_result(model: Model | None, res: CheckResult, full: bool = False) -> 
             for n, v in res.witnesses.items()))
     if res.unreached:
         lines.append("  unreached steps: " + ", ".join(res.unreached))
+    lines += coverage_lines(res)
     return "\n".join(lines)
+
+
+def coverage_lines(res: CheckResult) -> list[str]:
+    """``--coverage``: what the complete search never exercised (one item per line, names as the manifest's
+    ``uncovered`` list writes them)."""
+    cov = res.extra.get("coverage")
+    if cov is None:
+        return []
+    if "not_computed" in cov:
+        return [f"  coverage: not computed: {cov['not_computed']}"]
+    from collapsecheck.result.coverage import items
+
+    names = items(cov)
+    if not names:
+        return ["  coverage: every step, case and property disjunct was exercised"]
+    return [f"  coverage: {len(names)} item(s) never exercised:"] + [f"    {n}" for n in names]
 
 
 def symbolic_lines(res: CheckResult) -> list[str]:

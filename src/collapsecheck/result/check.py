@@ -17,6 +17,7 @@ class Verdict(StrEnum):
     DEADLOCK = "deadlock"
     VACUOUS = "vacuous"
     INCONCLUSIVE = "inconclusive"
+    ERROR = "error"  # a run-time model error (out-of-range value or index) is reachable
 
     @property
     def exit_code(self) -> int:
@@ -29,6 +30,7 @@ EXIT_CODES = {
     Verdict.DEADLOCK: 11,
     Verdict.VACUOUS: 12,
     Verdict.INCONCLUSIVE: 13,
+    Verdict.ERROR: 15,
 }
 EXIT_MISMATCH = 1
 EXIT_USAGE = 2

@@ -138,6 +138,8 @@ def search(system: System, targets: list[Target], max_depth: int, deadline: floa
             if prune is not None and hit_now:
                 pending = prune(pending, out)
         out.depth = k
+        if prune is not None:  # targets kept only until a depth was complete can go now
+            pending = prune(pending, out)
         if not pending:
             break
     return out

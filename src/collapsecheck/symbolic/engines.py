@@ -1,6 +1,6 @@
 """Registry entry points of the symbolic engines: ``run_bmc``, ``run_kind``, ``run_pdr``.
 
-Each takes the frozen model and a :class:`~collapsecheck.engines.CheckConfig` and returns a
+Each takes the frozen model and a :class:`~collapsecheck.engine_config.CheckConfig` and returns a
 :class:`~collapsecheck.result.CheckResult` whose verdict is ranked like the explicit engine's (violated >
 deadlock > inconclusive > vacuous > holds) and whose ``bound`` says what kind of answer it is: ``proved
 (all lengths, ...)`` or ``bounded (depth <= k)``. Counterexamples, deadlock paths and witnesses are always
@@ -20,7 +20,7 @@ from typing import Any, Callable
 import z3
 
 from collapsecheck.engine_config import CheckConfig
-from collapsecheck.errors import UsageError
+from collapsecheck.errors import ModelRuntimeError, UsageError
 from collapsecheck.model import semantics
 from collapsecheck.model.core import Model
 from collapsecheck.result import CheckResult, Stats, Verdict
@@ -140,6 +140,78 @@ def describe_encoding(res: CheckResult, red: reduction.Reduction | None) -> None
         res.extra["reduction"] = red.describe()
 
 
+def model_errors(run: Callable[[Model, CheckConfig], CheckResult]) -> Callable[[Model, CheckConfig], CheckResult]:
+    """A run-time model error (an out-of-range update or index in a reachable state) becomes the verdict
+    ``error`` with the shortest trace to it, as in the explicit engine: by BMC when it found the error,
+    else by a breadth-first search of the reference semantics (the exact closure met it while exploring)."""
+    import functools
+
+    @functools.wraps(run)
+    def wrapped(model: Model, config: CheckConfig) -> CheckResult:
+        t0 = time.monotonic()
+        try:
+            return run(model, config)
+        except ModelRuntimeError as e:
+            err = e
+        name = run.__name__.removeprefix("run_")
+        tr = err.trace if err.trace is not None else _reference_error_trace(model, config, err)
+        if err.trace is None and tr is not None and name != "bmc":
+            # Met while exploring (the exact closure): a violation by a shorter trace would still be the
+            # verdict, so the answer is bmc's, which ranks them (at least as deep as the error).
+            import dataclasses
+
+            depth = max(config.depth, len(tr))
+            res = run_bmc(model, dataclasses.replace(config, depth=depth))
+            res.engine = name
+            res.extra["ranked_by"] = (f"bmc up to depth {depth}: a run-time model error at depth {len(tr)} "
+                                      "stopped the exact closure")
+            return res
+        res = new_result(model, name)
+        res.verdict, res.trace, res.message = Verdict.ERROR, tr, str(err)  # type: ignore[assignment]
+        res.bound = "stopped at a run-time model error"
+        res.stats = Stats(0, 0, len(tr) if tr is not None else 0, time.monotonic() - t0)  # type: ignore[arg-type]
+        res.extra["model_error"] = {"message": err.message, "context": err.context,
+                                    "file": err.loc.file if err.loc else None,
+                                    "line": err.loc.line if err.loc else None,
+                                    "trace_len": len(tr) if tr is not None else None}  # type: ignore[arg-type]
+        return res
+
+    return wrapped
+
+
+def _reference_error_trace(model: Model, config: CheckConfig, err: ModelRuntimeError) -> Any:
+    """The shortest path to a state whose step raises a run-time model error (BFS, reference semantics)."""
+    from collapsecheck.explicit import initial
+    from collapsecheck.explicit.engine import make_trace
+
+    parent: dict[tuple, tuple[tuple, int] | None] = {}
+    queue = []
+    for s in initial.initial_states(model):
+        if s not in parent:
+            parent[s] = None
+            queue.append(s)
+    for s in queue:
+        if len(parent) > config.max_states:
+            return None
+        try:
+            succ = list(semantics.successors(model, s))
+        except ModelRuntimeError as e:
+            err.message, err.loc, err.context = e.message, e.loc, e.context
+            states, aids = [s], []
+            while parent[states[-1]] is not None:
+                p, a = parent[states[-1]]  # type: ignore[misc]
+                states.append(p)
+                aids.append(a)
+            states.reverse()
+            aids.reverse()
+            return make_trace(model, states, aids)
+        for aid, t in succ:
+            if t not in parent:
+                parent[t] = (s, aid)
+                queue.append(t)
+    return None
+
+
 def verdict_settled(model: Model) -> "Callable[[list[Target], bmc.Search], list[Target]]":
     """After a violation of property P, only always properties declared before P can change the verdict
     (the explicit engine reports the first violated property in declaration order): drop the rest."""
@@ -150,12 +222,17 @@ def verdict_settled(model: Model) -> "Callable[[list[Target], bmc.Search], list[
         if not violated:
             return pending
         first = min(violated)
-        return [tg for tg in pending if tg.kind == "always" and order.index(tg.name) < first]
+        # A run-time model error as shallow as the first violation is the verdict (as in the explicit
+        # engine): the range target stays until that depth is complete.
+        shallowest = min(h.depth for h in found.hits.values() if h.target.kind == "always")
+        return [tg for tg in pending if (tg.kind == "always" and order.index(tg.name) < first)
+                or (tg.kind == "range" and found.depth < shallowest)]
 
     return prune
 
 
 # --------------------------------------------------------------------------------------- engines
+@model_errors
 def run_bmc(model: Model, config: CheckConfig) -> CheckResult:
     """Bounded model checking up to ``config.depth``: shortest violations, deadlocks and witnesses."""
     t0 = time.monotonic()
@@ -220,6 +297,7 @@ def _finish(res: CheckResult, model: Model, system: System, config: CheckConfig,
     return res
 
 
+@model_errors
 def run_kind(model: Model, config: CheckConfig) -> CheckResult:
     """k-induction with the simple-path constraint; counterexamples and witnesses by BMC."""
     from collapsecheck.symbolic import kind
@@ -234,6 +312,7 @@ def run_kind(model: Model, config: CheckConfig) -> CheckResult:
                    f"k-induction, k = {p.k}", why)
 
 
+@model_errors
 def run_pdr(model: Model, config: CheckConfig) -> CheckResult:
     """The proof portfolio (``chc.py``); the invariant that closed the proof is re-checked and printed."""
     from collapsecheck.symbolic import chc

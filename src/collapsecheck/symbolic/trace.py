@@ -19,7 +19,7 @@ import time
 
 import z3
 
-from collapsecheck.errors import InternalError, ModelError
+from collapsecheck.errors import InternalError, ModelError, ModelRuntimeError
 from collapsecheck.expr.evaluate import evaluate
 from collapsecheck.explicit.engine import make_trace
 from collapsecheck.expr.sorts import ArraySort
@@ -96,8 +96,13 @@ def replay_checked(model: Model, s0: tuple, aids: list[int], target: Target,
     if not reaches(model, target, states[-1]):
         raise InternalError(f"symbolic trace to {what}: the replayed last state does not reach it")
     if target.kind == "range":
-        # The explicit engine stops on this state with a model error naming the step: report that error.
-        list(semantics.successors(model, states[-1]))
+        # The explicit engine stops on this state with a model error naming the step: report that error,
+        # with this (shortest) trace to it; the engine turns it into the verdict ``error``.
+        try:
+            list(semantics.successors(model, states[-1]))
+        except ModelRuntimeError as e:
+            e.trace = make_trace(model, states, aids)
+            raise
     return make_trace(model, states, aids)
 
 
