@@ -1,18 +1,21 @@
 """The engine registry: engine name -> function ``run(model, config) -> CheckResult``.
 
-Engines are imported lazily so that the explicit path never loads z3. This module must not contain engine
-logic; it only maps names to implementations.
+Engines are imported lazily so that the explicit path never loads z3. :func:`run` runs one under the
+limits of ``limits.watch`` and turns a limit hit outside the engine's own checks into an ``inconclusive``
+result. This module must not contain engine logic; it only maps names to implementations.
 """
 
 from __future__ import annotations
 
 import importlib
+import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from collapsecheck import limits
 from collapsecheck.errors import UsageError
 from collapsecheck.model.core import Model
-from collapsecheck.result import CheckResult
+from collapsecheck.result import CheckResult, Stats, Verdict
 
 # name -> "module:function"; symbolic engines live under collapsecheck.symbolic.
 REGISTRY: dict[str, str] = {
@@ -28,11 +31,16 @@ class CheckConfig:
     """Limits and options shared by all engines. A limit that is hit gives ``inconclusive``."""
 
     max_states: int = 5_000_000
-    timeout: float = 600.0
+    timeout: float = 600.0  # seconds per engine run, every engine, every phase (``limits.watch``)
     depth: int = 40  # bound for bmc / k-induction
     progress: bool = False
     graph: bool = False  # record the reachable graph (explicit engine)
-    options: dict[str, Any] = field(default_factory=dict)
+    options: dict[str, Any] = field(default_factory=dict)  # ``max_memory_mb`` applies to every engine
+
+    @property
+    def max_memory_mb(self) -> int | None:
+        mb = self.options.get("max_memory_mb")
+        return int(mb) if mb else None
 
 
 def available() -> list[str]:
@@ -50,3 +58,24 @@ def get(name: str) -> Callable[[Model, CheckConfig], CheckResult]:
     except ModuleNotFoundError as e:
         raise UsageError(f"engine {name!r} is not available ({e})") from None
     return getattr(mod, fn)  # type: ignore[no-any-return]
+
+
+def run(name: str, model: Model, config: CheckConfig) -> CheckResult:
+    """Run engine ``name`` on ``model`` within ``config``'s time and memory limits, whatever it is doing."""
+    fn = get(name)
+    t0 = time.monotonic()
+    with limits.watch(config.timeout, config.max_memory_mb, name, config.progress):
+        try:
+            return fn(model, config)
+        except limits.LimitReached as e:
+            return limit_result(model, name, e, time.monotonic() - t0)
+
+
+def limit_result(model: Model, engine: str, e: limits.LimitReached, seconds: float) -> CheckResult:
+    """``inconclusive``: which limit, in which phase, and what the run had reached; nothing decided."""
+    res = CheckResult(model.name, dict(model.params), engine, Verdict.INCONCLUSIVE, stats=Stats(seconds=seconds))
+    res.bound = f"partial ({e.kind} limit)"
+    res.message = (f"stopped by the {e.kind} limit ({e.limit}) in phase '{e.phase}', having reached: {e.reached}; "
+                   "nothing was decided")
+    res.extra["limit"] = {"kind": e.kind, "limit": e.limit, "phase": e.phase, "reached": e.reached}
+    return res

@@ -17,6 +17,7 @@ class Verdict(StrEnum):
     DEADLOCK = "deadlock"
     VACUOUS = "vacuous"
     INCONCLUSIVE = "inconclusive"
+    BOUNDED = "bounded"  # no violation up to a depth: a bounded search's best answer, never a proof
 
     @property
     def exit_code(self) -> int:
@@ -29,6 +30,7 @@ EXIT_CODES = {
     Verdict.DEADLOCK: 11,
     Verdict.VACUOUS: 12,
     Verdict.INCONCLUSIVE: 13,
+    Verdict.BOUNDED: 14,
 }
 EXIT_MISMATCH = 1
 EXIT_USAGE = 2
