@@ -165,7 +165,7 @@ def test_gate_flags_models_without_manifest_entry_and_bad_manifests(tmp_path, mo
     assert res.exit_code == 1 and "mutex_broken has no entry" in res.output
     (proj / "models" / "manifest.toml").write_text('[[check]]\nmodel = "lost_update"\nexpect = "fine"\n')
     res = run("verify")
-    assert res.exit_code == 2 and "manifest.toml:1" in res.stderr and "'expect' must be one of" in res.stderr
+    assert res.exit_code == 2 and "manifest.toml:3" in res.stderr and "'expect' must be one of" in res.stderr
 
 
 def test_show_prints_threads_steps_and_properties():

@@ -25,12 +25,14 @@ SCHEMA = json.loads((ROOT / "tests" / "data" / "report" / "sarif-schema-2.1.0.js
 
 MANIFEST = """\
 [[check]]
+engines = ["explicit"]
 model = "toy_slots"
 expect = "violated"
 property = "reader_sees_full_slots"
 trace_len = 5
 
 [[check]]
+engines = ["explicit"]
 model = "toy_slots"
 params = { early_flag = false }
 expect = "violated"
@@ -207,7 +209,7 @@ def test_examples_only_use_existing_options():
 def test_unexpected_deadlock_keeps_its_path(tmp_path, monkeypatch):
     (tmp_path / "models").mkdir()
     shutil.copy(ROOT / "tests" / "toys" / "abba_deadlock.py", tmp_path / "models" / "abba_deadlock.py")
-    (tmp_path / "models" / "manifest.toml").write_text('[[check]]\nmodel = "abba_deadlock"\nexpect = "holds"\n')
+    (tmp_path / "models" / "manifest.toml").write_text('[[check]]\nmodel = "abba_deadlock"\nexpect = "holds"\nengines = ["explicit"]\n')
     monkeypatch.chdir(tmp_path)
     got, _ = verify.run_gate(Path("models") / "manifest.toml", CheckConfig())
     log = sarif_log(got)

@@ -64,11 +64,20 @@ def run(name: str, model: Model, config: CheckConfig) -> CheckResult:
     """Run engine ``name`` on ``model`` within ``config``'s time and memory limits, whatever it is doing."""
     fn = get(name)
     t0 = time.monotonic()
-    with limits.watch(config.timeout, config.max_memory_mb, name, config.progress):
+    with limits.watch(config.timeout, config.max_memory_mb, name, config.progress) as w:
         try:
             return fn(model, config)
         except limits.LimitReached as e:
             return limit_result(model, name, e, time.monotonic() - t0)
+        except Exception as e:  # noqa: BLE001
+            # Z3 cancelled at the deadline (by the watchdog, or by a query's own timeout timer firing
+            # just after the query returned) may raise from any API call, e.g. "push canceled": that is
+            # the time limit, not an error.
+            late = w.stopped if w.stopped is not None and w.stopped[2] is None else \
+                ("time", f"--timeout {config.timeout:g} s", None) if time.monotonic() > w.deadline - 1.0 else None
+            if late is None or "cancel" not in str(e):
+                raise
+            return limit_result(model, name, w.exception(*late), time.monotonic() - t0)
 
 
 def limit_result(model: Model, engine: str, e: limits.LimitReached, seconds: float) -> CheckResult:

@@ -5,8 +5,9 @@ Engines handle their limits where they can do so gracefully (the explicit search
 states, Z3 queries with a timeout) and keep what they found. :func:`watch` backs them up everywhere else
 (an enumeration, a lemma miner, a formula being built, a Z3 call that ignores its timeout): a watchdog
 thread checks the clock and the resident memory ten times a second and, once the deadline plus
-:data:`GRACE` has passed or the memory is over the limit, interrupts Z3 and raises :class:`LimitReached`
-in the main thread at its next Python instruction. ``check()`` is the same test for loops to call
+:data:`GRACE` has passed or the memory is over the limit, raises :class:`LimitReached`
+in the main thread at its next Python instruction (Z3 queries without a timeout of their own get the
+run's; a Z3 call still running a second later is cancelled). ``check()`` is the same test for loops to call
 themselves. The exception carries the phase the run was in and what it had reached (``progress.STATUS``);
 ``engines.run`` turns it into an ``inconclusive`` result. The thread also repaints the progress line.
 
@@ -21,6 +22,7 @@ import signal
 import sys
 import threading
 import time
+import types
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Iterator
@@ -28,6 +30,7 @@ from typing import Iterator
 from collapsecheck import progress
 
 GRACE = 0.5  # seconds past the deadline before the watchdog stops a run the engine did not stop itself
+Z3_PATIENCE = 1.0  # seconds after that before a Z3 call that ignores its timeout is cancelled
 TICK = 0.1
 _SIGNAL = signal.SIGUSR2  # delivered with _thread.interrupt_main: no real signal is ever sent
 
@@ -59,6 +62,8 @@ class Watch:
     active: bool = True
     fired: float = 0.0
     scopes: list[tuple[float, object, str]] = field(default_factory=list)  # nested (deadline, token, what)
+    stopped: tuple[str, str, object] | None = None  # the last limit the watchdog enforced (kept)
+    first_fired: float = 0.0
 
     def over(self, grace: float = 0.0) -> tuple[str, str, object] | None:
         now = time.monotonic()
@@ -85,11 +90,18 @@ _ACTIVE: Watch | None = None
 _installed = False
 
 
-def _handler(signum: int, frame: object) -> None:
+def _handler(signum: int, frame: types.FrameType | None) -> None:
     w = _ACTIVE
-    if w is not None and w.active and w.hit is not None and w.live(w.hit[2]):
-        hit, w.hit = w.hit, None
-        raise w.exception(*hit)
+    if w is None or not w.active or w.hit is None or not w.live(w.hit[2]):
+        return
+    f, depth = frame, 0
+    while f is not None and depth < 8:  # an exception raised in a destructor is printed and lost: not there
+        if f.f_code.co_name in ("__del__", "__exit__"):
+            _thread.interrupt_main(_SIGNAL)  # ask again at the next instruction
+            return
+        f, depth = f.f_back, depth + 1
+    hit, w.hit = w.hit, None
+    raise w.exception(*hit)
 
 
 def _install() -> bool:
@@ -113,6 +125,13 @@ def _interrupt_z3() -> None:
             z3.main_ctx().interrupt()
         except Exception:  # noqa: BLE001 - an interrupt that fails leaves Z3 to its own timeout
             pass
+
+
+def _z3_default_timeout(seconds: float | None) -> None:
+    """Z3 queries that set no timeout of their own get the run's (None: unlimited again)."""
+    z3 = sys.modules.get("z3")
+    if z3 is not None:
+        z3.set_param("timeout", 4294967295 if seconds is None else max(1, int(seconds * 1000)))
 
 
 def check() -> None:
@@ -167,12 +186,30 @@ def watch(timeout: float, max_memory_mb: int | None, engine: str, show_progress:
                 last_paint = now
             hit = w.over(GRACE) if w.active else None
             if hit is not None and now - w.fired >= 1.0:  # again each second, if it was swallowed
-                w.hit, w.fired = hit, now
-                _interrupt_z3()
+                if hit[2] is None and w.first_fired and now - w.first_fired >= Z3_PATIENCE:
+                    # Still running: the main thread is inside one long C call, which Python cannot
+                    # interrupt. Cancel Z3 (a cancel can leak into the next query of this process, which
+                    # is why it is the last resort and not the first).
+                    _interrupt_z3()
+                w.hit, w.fired, w.stopped = hit, now, hit
+                w.first_fired = w.first_fired or now
                 if can_raise:
                     _thread.interrupt_main(_SIGNAL)
 
+    old_hook = sys.unraisablehook
+
+    def unraisable(args: "sys.UnraisableHookArgs") -> None:
+        # Raised where Python cannot propagate it (a destructor): not lost, asked for again at once.
+        if isinstance(args.exc_value, LimitReached) and w.active and w.stopped is not None:
+            w.hit = w.stopped
+            if can_raise:
+                _thread.interrupt_main(_SIGNAL)
+            return
+        old_hook(args)
+
     prev, _ACTIVE = _ACTIVE, w
+    sys.unraisablehook = unraisable
+    _z3_default_timeout(timeout)
     thread = threading.Thread(target=dog, name="collapsecheck-limits", daemon=True)
     thread.start()
     try:
@@ -182,6 +219,8 @@ def watch(timeout: float, max_memory_mb: int | None, engine: str, show_progress:
         stop.set()
         thread.join()
         display.clear()
+        sys.unraisablehook = old_hook
+        _z3_default_timeout(None)
         _ACTIVE = prev
 
 
