@@ -101,6 +101,7 @@ def gate(manifest_path: Path | None, only: Iterable[str], skip: Iterable[str], b
                 d = r.to_json(str(row.entry.expect))
                 d["status"] = row.status
                 d["problems"] = row.problems
+                d["notes"] = row.notes
                 out.append(d)
             if row.error:
                 out.append({"model": row.entry.model, "params": row.entry.params, "status": "ERROR",

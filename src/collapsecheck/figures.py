@@ -91,6 +91,8 @@ def graph(spec: str, params: dict[str, str], output: Path, cap: int, timeout: fl
     # One state past the cap is enough to know the graph is too large, without exploring all of it.
     ex = engine.explore(model, max_states=cap, timeout=timeout, record_edges=True)
     if ex.found.stop is not None:
+        if ex.found.note:  # stopped before the search: too many initial states, or a limit while counting
+            raise UsageError(f"no graph drawn: {ex.found.note}")
         if ex.found.stop == "states":
             raise too_large(len(ex.states), cap, at_least=True)
         raise UsageError(f"the search hit the time limit after {len(ex.states):,} states; no graph drawn")

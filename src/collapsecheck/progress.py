@@ -65,6 +65,11 @@ def figures(**values: Any) -> None:
             STATUS.figures[k] = v
 
 
+def clear() -> None:
+    """A new phase measures new things: forget the figures of the previous one."""
+    STATUS.figures = {}
+
+
 def gate_entry(index: int, total: int, key: str) -> None:
     STATUS.gate, STATUS.gate_started = f"entry {index}/{total} {key}", time.monotonic()
 

@@ -222,7 +222,7 @@ def run(system: System, targets: list[Target], members: list[str], deadline: flo
             continue
         member_deadline = time.monotonic() + left / (len(members) - n)
         progress.phase(f"pdr member {name} ({n + 1}/{len(members)})")
-        progress.figures(member=name, frame=None, round=None, k=None)
+        progress.clear()
         with limits.scope(member_deadline, f"pdr member {name}") as token:
             try:
                 att = RUNNERS[name](system, pending, member_deadline)

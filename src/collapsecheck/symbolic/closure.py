@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 import z3
 
+from collapsecheck import progress
 from collapsecheck.errors import InternalError
 from collapsecheck.expr.sorts import BoolSort, EnumSort, IntRange, OwnerSort
 from collapsecheck.model.core import Model
@@ -122,6 +123,7 @@ def close(system: System, rows: set[tuple], targets: list[Target], deadline: flo
     diagram = mdd.Diagram(sorted(cubes), len(cb.cols))
     for rnd in range(MAX_ROUNDS):
         out.rounds = rnd + 1
+        progress.figures(round=out.rounds, abstract_states=len(cubes))
         new: set[tuple] = set()
         for solver, frame, pre in ((init, x, None), (step, y, x)):
             solver.push()

@@ -225,6 +225,7 @@ def _finish(res: CheckResult, model: Model, system: System, config: CheckConfig,
         searched = []  # the reachable set is exact: an unhit witness is never reached, not "beyond a depth"
     else:
         progress.phase(f"{res.engine}: bounded search for counterexamples and witnesses")
+        progress.clear()
         found = bmc.search(system, searched, config.depth, deadline,
                            make_decoder(system, deadline), prune=verdict_settled(model))
     apply_search(res, model, found, searched)
@@ -240,7 +241,10 @@ def _finish(res: CheckResult, model: Model, system: System, config: CheckConfig,
     res.bound = (f"proved (all lengths, {how}{where})" if not open_targets
                  else f"bounded (depth <= {found.depth}{where})")
     res.stats = Stats(0, 0, max(found.depth, 0), time.monotonic() - t0)
-    decide(res, model, proved=not open_targets, unresolved=unresolved, vacuous=[])
+    # Through the exact reachable set, a witness not hit (the search not stopped) is never reached.
+    vacuous = [p.name for p in model.sometimes if res.witnesses.get(p.name) is None] \
+        if reach is not None and not found.stop else []
+    decide(res, model, proved=not open_targets, unresolved=unresolved, vacuous=vacuous)
     res.extra["solver_queries"] = res.extra.get("solver_queries", 0) + found.queries
     if res.verdict in (Verdict.VIOLATED, Verdict.DEADLOCK):
         # An invariant is printed only as the reason something holds: on a violation the partial proof of
