@@ -68,6 +68,7 @@ def run(name: str, model: Model, config: CheckConfig) -> CheckResult:
         try:
             return fn(model, config)
         except limits.LimitReached as e:
+            w.active = False  # caught: the watchdog must not raise again while the result is built
             return limit_result(model, name, e, time.monotonic() - t0)
         except Exception as e:  # noqa: BLE001
             # Z3 cancelled at the deadline (by the watchdog, or by a query's own timeout timer firing
@@ -77,6 +78,7 @@ def run(name: str, model: Model, config: CheckConfig) -> CheckResult:
                 ("time", f"--timeout {config.timeout:g} s", None) if time.monotonic() > w.deadline - 1.0 else None
             if late is None or "cancel" not in str(e):
                 raise
+            w.active = False
             return limit_result(model, name, w.exception(*late), time.monotonic() - t0)
 
 

@@ -64,8 +64,10 @@ class Watch:
     scopes: list[tuple[float, object, str]] = field(default_factory=list)  # nested (deadline, token, what)
     stopped: tuple[str, str, object] | None = None  # the last limit the watchdog enforced (kept)
     first_fired: float = 0.0
+    raised: set[int] = field(default_factory=set)  # ids of the scopes already stopped (each is stopped once)
 
-    def over(self, grace: float = 0.0) -> tuple[str, str, object] | None:
+    def over(self, grace: float = 0.0, skip: "set[int] | None" = None) -> tuple[str, str, object] | None:
+        """The limit passed, if any (``skip``: ids of scopes already stopped, not asked twice)."""
         now = time.monotonic()
         if now > self.deadline + grace:
             return "time", f"--timeout {self.timeout:g} s", None
@@ -75,7 +77,7 @@ class Watch:
                 return "memory", (f"--max-memory {self.max_memory // 2**20:,} MB; resident memory "
                                   f"{rss / 2**20:,.0f} MB"), None
         for d, token, what in list(self.scopes):
-            if now > d + grace:
+            if now > d + grace and id(token) not in (skip or ()):
                 return "time", f"the time share of {what}", token
         return None
 
@@ -101,6 +103,8 @@ def _handler(signum: int, frame: types.FrameType | None) -> None:
             return
         f, depth = f.f_back, depth + 1
     hit, w.hit = w.hit, None
+    if hit[2] is not None:
+        w.raised.add(id(hit[2]))
     raise w.exception(*hit)
 
 
@@ -184,17 +188,21 @@ def watch(timeout: float, max_memory_mb: int | None, engine: str, show_progress:
             if display.enabled and now - last_paint >= 0.5:
                 display.paint()
                 last_paint = now
-            hit = w.over(GRACE) if w.active else None
-            if hit is not None and now - w.fired >= 1.0:  # again each second, if it was swallowed
-                if hit[2] is None and w.first_fired and now - w.first_fired >= Z3_PATIENCE:
+            hit = w.over(GRACE, w.raised) if w.active else None
+            if hit is None:
+                continue
+            if hit[2] is None:  # the whole run: again each second if its exception was swallowed
+                if now - w.fired < 1.0:
+                    continue
+                if w.first_fired and now - w.first_fired >= Z3_PATIENCE:
                     # Still running: the main thread is inside one long C call, which Python cannot
                     # interrupt. Cancel Z3 (a cancel can leak into the next query of this process, which
                     # is why it is the last resort and not the first).
                     _interrupt_z3()
-                w.hit, w.fired, w.stopped = hit, now, hit
-                w.first_fired = w.first_fired or now
-                if can_raise:
-                    _thread.interrupt_main(_SIGNAL)
+                w.fired, w.first_fired = now, w.first_fired or now
+            w.hit = w.stopped = hit  # a scope is stopped once (``raised``), asked for until it is
+            if can_raise:
+                _thread.interrupt_main(_SIGNAL)
 
     old_hook = sys.unraisablehook
 

@@ -150,7 +150,9 @@ def outside_comparison(results: Mapping[str, CheckResult]) -> tuple[list[str], l
             continue
         gaps = r.extra.get("not_searched", {})
         for p, t in ex.violations.items():
-            if p in r.violations:
+            # Other violations matter beside a violation (or a property the engine does not check); when
+            # the engine is not violated at all, the verdicts already disagree.
+            if p in r.violations or (r.verdict != Verdict.VIOLATED and p not in unchecked):
                 continue
             why = ("not checked by " + name if p in unchecked else
                    f"{name}: {gaps[p]}" if p in gaps else f"{name} does not report it")
