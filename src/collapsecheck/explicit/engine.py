@@ -307,7 +307,8 @@ def verdict_of(ex: Exploration) -> CheckResult:
         if found.note:
             res.message = f"stopped at the {found.stop} limit before the search: {found.note}"
         elif not complete:
-            res.message = (f"stopped at the {found.stop} limit after {len(ex.packed):,} states "
+            res.message = (f"stopped at the {found.stop} limit in the breadth-first search after "
+                           f"{len(ex.packed):,} states "
                            f"({found.transitions:,} transitions); nothing was violated so far, but the search "
                            "is incomplete")
     elif any(v is None for v in res.witnesses.values()):

@@ -133,6 +133,14 @@ def _gap_text(key: tuple, property_: bool) -> str:
     return str(why)
 
 
+def witness_status(res: CheckResult, name: str, depth: int | None) -> str:
+    """One witness in words: reached (and how deep), never reached, or what the engine did not search."""
+    if depth is not None:
+        return f"reached in {depth} steps"
+    gap = res.extra.get("not_searched", {}).get(name)
+    return _gap_text((gap.get("why"), gap.get("depth")), property_=False) if isinstance(gap, dict) else _never(res)
+
+
 def _never(res: CheckResult) -> str:
     if res.bound == "exhaustive" or res.extra.get("paths_from"):
         return "NEVER reached"
