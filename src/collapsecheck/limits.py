@@ -98,7 +98,7 @@ def _handler(signum: int, frame: types.FrameType | None) -> None:
         return
     f, depth = frame, 0
     while f is not None and depth < 8:  # an exception raised in a destructor is printed and lost: not there
-        if f.f_code.co_name in ("__del__", "__exit__"):
+        if f.f_code.co_name in ("__del__", "__exit__", "unraisable"):
             _thread.interrupt_main(_SIGNAL)  # ask again at the next instruction
             return
         f, depth = f.f_back, depth + 1
@@ -208,10 +208,11 @@ def watch(timeout: float, max_memory_mb: int | None, engine: str, show_progress:
 
     def unraisable(args: "sys.UnraisableHookArgs") -> None:
         # Raised where Python cannot propagate it (a destructor): not lost, asked for again at once.
-        if isinstance(args.exc_value, LimitReached) and w.active and w.stopped is not None:
-            w.hit = w.stopped
-            if can_raise:
-                _thread.interrupt_main(_SIGNAL)
+        if isinstance(args.exc_value, LimitReached) and w.active:
+            scope = args.exc_value.scope
+            w.raised.discard(id(scope))
+            if scope is None:
+                w.fired = 0.0  # the watchdog asks again at its next tick
             return
         old_hook(args)
 

@@ -223,14 +223,18 @@ def run(system: System, targets: list[Target], members: list[str], deadline: flo
         member_deadline = time.monotonic() + left / (len(members) - n)
         progress.phase(f"pdr member {name} ({n + 1}/{len(members)})")
         progress.clear()
-        with limits.scope(member_deadline, f"pdr member {name}") as token:
-            try:
+        att: Attempt | None = None
+        token: object = None
+        try:  # around the whole scope: its stop may also arrive just after the member returned
+            with limits.scope(member_deadline, f"pdr member {name}") as token:
                 att = RUNNERS[name](system, pending, member_deadline)
-            except limits.LimitReached as e:
-                if token is None or e.scope is not token:
-                    raise
+        except limits.LimitReached as e:
+            if token is None or e.scope is not token:
+                raise
+            if att is None:
                 att = Attempt(name, "time", time.monotonic() - member_deadline + left / (len(members) - n),
                               f"its share of the time ended in phase '{e.phase}'")
+        assert att is not None
         if att.outcome in ("proved", "partial") and att.invariant is not None \
                 and not att.invariant.details.get("rechecked"):
             problems = invariant.recheck(system, att.invariant, att.proved, deadline)
