@@ -51,7 +51,8 @@ def test_explicit_state_limit_in_the_search_says_what_it_reached():
 
 @pytest.mark.parametrize("engine", ["explicit", "bmc", "kind", "pdr"])
 def test_tiny_timeout_on_every_engine(engine):
-    model = build_model(UFFD, variant="post_fix", pages=2)
+    # The explicit engine checks pages=2 in a fraction of 0.1 s: give it 800,000 states to search.
+    model = build_model(UFFD, variant="post_fix", pages=7 if engine == "explicit" else 2)
     res, took = timed(engine, model, timeout=0.1)
     assert res.verdict == Verdict.INCONCLUSIVE, res.message
     assert took < 0.1 + SLACK
@@ -132,6 +133,8 @@ def test_limits_do_nothing_outside_a_run():
 def test_bad_input_is_a_clean_inconclusive_or_refusal(engine, args):
     if args[0] == "--max-states" and engine != "explicit":
         args = args + ["--timeout", "3"]  # no state store to bound: the run is bounded by its time limit
+    if args[0] == "--timeout" and engine == "explicit":
+        args = args + ["-p", "pages=7"]  # big enough not to finish within 0.1 s
     t0 = time.monotonic()
     res = CliRunner().invoke(main, ["verify", str(MODELS / f"{UFFD}.py"), "-p", "variant=post_fix",
                                     "--engine", engine, *args])
