@@ -144,8 +144,11 @@ def outside_comparison(results: Mapping[str, CheckResult]) -> tuple[list[str], l
             continue
         unchecked = list(r.extra.get("unchecked_progress", []))
         if unchecked:
+            both = (f"; both find {r.property} violated first among them ({len(r.trace)} steps)"
+                    if r.verdict == Verdict.VIOLATED and r.trace is not None and ex is not None
+                    and r.property in ex.violations and r.property != ex.property else "")
             notes.append(f"explicit and {name} compared on safety properties only: {name} does not check "
-                         f"progress properties ({', '.join(unchecked)})")
+                         f"progress properties ({', '.join(unchecked)}){both}")
         if ex is None:
             continue
         gaps = r.extra.get("not_searched", {})
