@@ -64,10 +64,10 @@ class Watch:
     scopes: list[tuple[float, object, str]] = field(default_factory=list)  # nested (deadline, token, what)
     stopped: tuple[str, str, object] | None = None  # the last limit the watchdog enforced (kept)
     first_fired: float = 0.0
-    raised: set[int] = field(default_factory=set)  # ids of the scopes already stopped (each is stopped once)
+    raised: list[object] = field(default_factory=list)  # tokens of the scopes already stopped (once each)
 
-    def over(self, grace: float = 0.0, skip: "set[int] | None" = None) -> tuple[str, str, object] | None:
-        """The limit passed, if any (``skip``: ids of scopes already stopped, not asked twice)."""
+    def over(self, grace: float = 0.0, skip: "list[object] | None" = None) -> tuple[str, str, object] | None:
+        """The limit passed, if any (``skip``: tokens of scopes already stopped, not asked twice)."""
         now = time.monotonic()
         if now > self.deadline + grace:
             return "time", f"--timeout {self.timeout:g} s", None
@@ -77,7 +77,7 @@ class Watch:
                 return "memory", (f"--max-memory {self.max_memory // 2**20:,} MB; resident memory "
                                   f"{rss / 2**20:,.0f} MB"), None
         for d, token, what in list(self.scopes):
-            if now > d + grace and id(token) not in (skip or ()):
+            if now > d + grace and not any(token is t for t in skip or ()):
                 return "time", f"the time share of {what}", token
         return None
 
@@ -104,7 +104,7 @@ def _handler(signum: int, frame: types.FrameType | None) -> None:
         f, depth = f.f_back, depth + 1
     hit, w.hit = w.hit, None
     if hit[2] is not None:
-        w.raised.add(id(hit[2]))
+        w.raised.append(hit[2])
     raise w.exception(*hit)
 
 
@@ -210,7 +210,7 @@ def watch(timeout: float, max_memory_mb: int | None, engine: str, show_progress:
         # Raised where Python cannot propagate it (a destructor): not lost, asked for again at once.
         if isinstance(args.exc_value, LimitReached) and w.active:
             scope = args.exc_value.scope
-            w.raised.discard(id(scope))
+            w.raised[:] = [t for t in w.raised if t is not scope]
             if scope is None:
                 w.fired = 0.0  # the watchdog asks again at its next tick
             return
