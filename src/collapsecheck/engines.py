@@ -71,15 +71,32 @@ def run(name: str, model: Model, config: CheckConfig) -> CheckResult:
             w.active = False  # caught: the watchdog must not raise again while the result is built
             return limit_result(model, name, e, time.monotonic() - t0)
         except Exception as e:  # noqa: BLE001
-            # Z3 cancelled at the deadline (by the watchdog, or by a query's own timeout timer firing
-            # just after the query returned) may raise from any API call, e.g. "push canceled": that is
-            # the time limit, not an error.
-            late = w.stopped if w.stopped is not None and w.stopped[2] is None else \
-                ("time", f"--timeout {config.timeout:g} s", None) if time.monotonic() > w.deadline - 1.0 else None
-            if late is None or "cancel" not in str(e):
+            limit = _as_limit(e, w, config)
+            if limit is None:
                 raise
             w.active = False
-            return limit_result(model, name, w.exception(*late), time.monotonic() - t0)
+            return limit_result(model, name, limit, time.monotonic() - t0)
+
+
+def _as_limit(e: BaseException, w: limits.Watch, config: CheckConfig) -> limits.LimitReached | None:
+    """The limit behind an ordinary exception, if that is what it is: the watchdog's exception wrapped by
+    a library (ctypes turns an exception raised while it converts arguments into ``ArgumentError``), or
+    Z3 cancelled at the deadline (by the watchdog, or by a query's own timeout timer firing just after the
+    query returned), which may raise from any API call, e.g. "push canceled"."""
+    seen: BaseException | None = e
+    while seen is not None:
+        if isinstance(seen, limits.LimitReached):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    whole = w.stopped if w.stopped is not None and w.stopped[2] is None else None
+    if whole is not None and "LimitReached" in repr(e):
+        return w.exception(*whole)
+    if "cancel" in str(e):
+        if whole is not None:
+            return w.exception(*whole)
+        if time.monotonic() > w.deadline - 1.0:
+            return w.exception("time", f"--timeout {config.timeout:g} s", None)
+    return None
 
 
 def limit_result(model: Model, engine: str, e: limits.LimitReached, seconds: float) -> CheckResult:
