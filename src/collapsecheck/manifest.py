@@ -160,11 +160,10 @@ def scan_lines(text: str) -> tuple[list[tuple[int, dict[str, int]]], dict[str, i
     in_string = False
     for n, raw in enumerate(text.splitlines(), 1):
         line = raw.strip()
+        was_in_string = in_string
         if line.count('"""') % 2 or line.count("'''") % 2:
-            in_string = not in_string
-            if not in_string:
-                continue
-        if in_string or not line or line.startswith("#"):
+            in_string = not in_string  # a multi-line string opens or closes on this line
+        if was_in_string or not line or line.startswith("#"):
             continue
         m = _TABLE_LINE.match(line)
         if m and line.startswith("["):
