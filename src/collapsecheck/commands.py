@@ -49,6 +49,10 @@ def verify_one(spec: str, params: dict[str, str], *, engines: list[str], fmt: st
                sarif: Path | None = None, max_memory: int | None = None, por: bool = False,
                symmetry: bool = False, symbolic: dict[str, str] | None = None, models: Path | None = None) -> int:
     names = _engine_list(engines, ["explicit"])
+    if max_states != CheckConfig.max_states and "explicit" not in names:
+        click.echo(f"note: --max-states bounds only the explicit engine's stored states; {', '.join(names)} "
+                   f"{'stores' if len(names) == 1 else 'store'} no states (bounded by --timeout, --depth and "
+                   "--max-memory)", err=True)
     path = loader.resolve(spec, models)
     model = loader.build(path, params)
     cfg = _config(max_states, timeout, depth, progress and fmt == "text", max_memory, por, symmetry, symbolic)
