@@ -168,7 +168,7 @@ def test_gate_warns_about_unlisted_py_files_without_loading_them_and_flags_bad_m
     assert "draft_helper.py: not named by any manifest entry" in res.stderr
     (proj / "models" / "manifest.toml").write_text('[[check]]\nmodel = "lost_update"\nexpect = "fine"\n')
     res = run("verify")
-    assert res.exit_code == 2 and "manifest.toml:1" in res.stderr and "'expect' must be one of" in res.stderr
+    assert res.exit_code == 2 and "manifest.toml:3" in res.stderr and "'expect' must be one of" in res.stderr
 
 
 def test_show_prints_threads_steps_and_properties():

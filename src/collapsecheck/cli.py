@@ -1,8 +1,9 @@
 """The ``collapsecheck`` command line (click). Parsing and dispatch only: no logic lives here.
 
 Exit codes of ``verify MODEL``: 0 holds, 10 violated, 11 deadlock, 12 vacuous (a witness never reached),
-13 inconclusive (a limit was hit or a solver gave up), 15 model run-time error (verdict ``error``: a
-reachable step assigns or indexes out of range), 2 usage or model error. ``verify`` without a model
+13 inconclusive (a limit was hit or a solver gave up), 14 bounded (no violation up to a depth, no proof),
+15 model run-time error (verdict ``error``: a reachable step assigns or indexes out of range), 2 usage or
+model error. ``verify`` without a model
 runs the manifest gate: 0 every entry matched, 1 some entry did not, 2 a model or the manifest is invalid.
 70 is an internal error of collapsecheck itself.
 """
@@ -37,6 +38,9 @@ def _guard(fn: Callable[[], int]) -> None:
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)
         sys.exit(130)
+    except BrokenPipeError:  # the reader of stdout went away (`| head`): stop quietly, as a shell tool does
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(141)
     except Exception as e:  # noqa: BLE001
         if os.environ.get("COLLAPSECHECK_DEBUG"):
             raise
@@ -44,6 +48,12 @@ def _guard(fn: Callable[[], int]) -> None:
                    "please report it)", err=True)
         sys.exit(EXIT_INTERNAL)
     sys.exit(code)
+
+
+def _models_option(fn: Callable[..., None]) -> Callable[..., None]:
+    return click.option("--models", "models", type=click.Path(file_okay=False, path_type=Path), default=None,
+                        metavar="DIR", help="Folder of model files (default: models/ in this folder or the "
+                                            "nearest one above).")(fn)
 
 
 def _params(pairs: tuple[str, ...]) -> dict[str, str]:
@@ -65,14 +75,15 @@ def main() -> None:
 
     \b
     Exit codes of `verify MODEL`: 0 holds, 10 violated, 11 deadlock, 12 vacuous,
-    13 inconclusive, 15 model run-time error (out-of-range value or index),
-    2 usage or model error.
+    13 inconclusive, 14 bounded (no violation up to a depth), 15 model run-time error
+    (out-of-range value or index), 2 usage or model error.
     `verify` with no MODEL runs every entry of models/manifest.toml: 0 all match, 1 mismatch, 2 error.
     """
 
 
 @main.command()
 @click.argument("model", required=False)
+@_models_option
 @click.option("-p", "--param", "params", multiple=True, metavar="KEY=VALUE", help="Model build parameter.")
 @click.option("--engine", "engine_names", multiple=True, help="Engine(s): explicit, bmc, kind, pdr, all.")
 @click.option("--format", "fmt", type=click.Choice(["text", "commit", "json", "junit", "sarif"]), default="text",
@@ -84,23 +95,25 @@ def main() -> None:
 @click.option("--max-states", type=click.IntRange(1), default=5_000_000, show_default=True,
               help="Stop (inconclusive) after this many distinct states.")
 @click.option("--timeout", type=click.FloatRange(0, min_open=True), default=600.0, show_default=True,
-              help="Seconds per check before giving up (inconclusive).")
+              help="Seconds per engine run, every engine and phase, before giving up (inconclusive).")
 @click.option("--depth", type=click.IntRange(1), default=40, show_default=True, help="Bound for bmc/kind.")
 @click.option("--manifest", "manifest_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Manifest for the gate (default: models/manifest.toml).")
+              help="Manifest for the gate (default: manifest.toml in the models folder); its models are "
+                   "looked up in its own folder unless --models says otherwise.")
 @click.option("--only", multiple=True, help="Gate: run only these models.")
 @click.option("--skip", multiple=True, help="Gate: skip these models.")
 @click.option("--budget", type=click.Choice(["fast", "all"]), default="all", show_default=True)
 @click.option("--update", is_flag=True, help="Gate: rewrite the states/trace_len pins in the manifest.")
 @click.option("--reports", "reports_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Gate: where to write reports (default: reports/ beside models/).")
+              help="Gate: where to write reports (default: reports/ beside the manifest, or beside its "
+                   "folder when that folder is models/).")
 @click.option("--no-reports", is_flag=True, help="Gate: do not write reports/.")
 @click.option("--progress/--no-progress", default=True, help="Progress on stderr when it is a terminal.")
 @click.option("--coverage", is_flag=True,
               help="Explicit engine: list steps, branch/choose cases and property disjuncts never exercised "
                    "(the gate warns about any not in the entry's `uncovered` list).")
 @click.option("--max-memory", type=click.IntRange(1), default=None, metavar="MB",
-              help="Explicit engine: stop (inconclusive) once resident memory exceeds this many MB.")
+              help="Stop (inconclusive) once resident memory exceeds this many MB (every engine).")
 @click.option("--por/--no-por", default=False, show_default=True,
               help="Explicit engine: partial-order reduction (same verdicts, fewer states; pins not compared).")
 @click.option("--symmetry/--no-symmetry", default=False, show_default=True,
@@ -119,7 +132,7 @@ def verify(model: str | None, params: tuple[str, ...], engine_names: tuple[str, 
            budget: str, update: bool, reports_dir: Path | None, no_reports: bool, progress: bool,
            junit: Path | None, sarif: Path | None, max_memory: int | None, por: bool, symmetry: bool,
            symbolic_size: str | None, encoding: str, portfolio: str | None, full_trace: bool,
-           coverage: bool) -> None:
+           coverage: bool, models: Path | None) -> None:
     """Check MODEL, or with no MODEL run every manifest entry (the CI gate).
 
     MODEL is a model name under models/ (collapse_file_vs_uffd_register) or a path to a model .py
@@ -127,7 +140,7 @@ def verify(model: str | None, params: tuple[str, ...], engine_names: tuple[str, 
 
     \b
     Exit codes: 0 holds, 10 violated, 11 deadlock, 12 vacuous, 13 inconclusive,
-    15 model run-time error (verdict error: out-of-range value or array index,
+    14 bounded (no violation up to a depth), 15 model run-time error (verdict error: out-of-range value or array index,
     with the trace that reaches it), 2 usage or model error (file:line).
     Gate (no MODEL): 0 every entry as expected, 1 a mismatch, 2 an error.
     """
@@ -137,7 +150,7 @@ def verify(model: str | None, params: tuple[str, ...], engine_names: tuple[str, 
                                   ("portfolio", portfolio)) if v is not None and v != "auto"}
     opts = dict(engines=list(engine_names), fmt=fmt, max_states=max_states, timeout=timeout, depth=depth,
                 progress=progress, junit=junit, sarif=sarif, max_memory=max_memory, por=por, symmetry=symmetry,
-                symbolic={**symbolic, "coverage": True} if coverage else symbolic)
+                symbolic={**symbolic, "coverage": True} if coverage else symbolic, models=models)
     if model is None:
         _guard(lambda: commands.gate(manifest_path, only, skip, budget, update, reports_dir, no_reports, **opts))
     else:
@@ -146,13 +159,14 @@ def verify(model: str | None, params: tuple[str, ...], engine_names: tuple[str, 
 
 @main.command()
 @click.argument("model")
+@_models_option
 @click.option("-p", "--param", "params", multiple=True, metavar="KEY=VALUE")
 @click.option("--json", "as_json", is_flag=True, help="Dump the frozen model as JSON.")
-def show(model: str, params: tuple[str, ...], as_json: bool) -> None:
+def show(model: str, params: tuple[str, ...], as_json: bool, models: Path | None) -> None:
     """Print MODEL: its variables, threads, steps and properties."""
     from collapsecheck.orchestration import commands
 
-    _guard(lambda: commands.show(model, _params(params), as_json))
+    _guard(lambda: commands.show(model, _params(params), as_json, models))
 
 
 @main.command()
@@ -169,13 +183,14 @@ def show(model: str, params: tuple[str, ...], as_json: bool) -> None:
               help="Draw every step (by default purely local steps are folded and listed).")
 @click.option("--max-states", type=click.IntRange(1), default=5_000_000, show_default=True)
 @click.option("--timeout", type=click.FloatRange(0, min_open=True), default=600.0, show_default=True)
+@_models_option
 def diagram(model: str, params: tuple[str, ...], output: Path, prop: str | None, fewest_switches: bool,
-            notes: bool, full_trace: bool, max_states: int, timeout: float) -> None:
+            notes: bool, full_trace: bool, max_states: int, timeout: float, models: Path | None) -> None:
     """Draw MODEL's counterexample as a sequence diagram (one lane per thread)."""
     from collapsecheck.orchestration import figures
 
     _guard(lambda: figures.diagram(model, _params(params), output, prop, fewest_switches, notes, max_states,
-                                   timeout, full_trace))
+                                   timeout, full_trace, models))
 
 
 @main.command()
@@ -186,11 +201,12 @@ def diagram(model: str, params: tuple[str, ...], output: Path, prop: str | None,
 @click.option("--cap", type=click.IntRange(1), default=500, show_default=True,
               help="Refuse graphs with more states than this.")
 @click.option("--timeout", type=click.FloatRange(0, min_open=True), default=600.0, show_default=True)
-def graph(model: str, params: tuple[str, ...], output: Path, cap: int, timeout: float) -> None:
+@_models_option
+def graph(model: str, params: tuple[str, ...], output: Path, cap: int, timeout: float, models: Path | None) -> None:
     """Draw the reachable interleaving graph of a small MODEL, the counterexample highlighted."""
     from collapsecheck.orchestration import figures
 
-    _guard(lambda: figures.graph(model, _params(params), output, cap, timeout))
+    _guard(lambda: figures.graph(model, _params(params), output, cap, timeout, models))
 
 
 @main.command()
@@ -199,19 +215,21 @@ def graph(model: str, params: tuple[str, ...], output: Path, cap: int, timeout: 
 @click.option("--promela", is_flag=True, help="Write the model as Promela for SPIN (same state count).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Output file (default: stdout).")
-def export(model: str, params: tuple[str, ...], promela: bool, output: Path | None) -> None:
+@_models_option
+def export(model: str, params: tuple[str, ...], promela: bool, output: Path | None, models: Path | None) -> None:
     """Export MODEL to another checker's language (--promela: SPIN)."""
     from collapsecheck.orchestration import commands
 
-    _guard(lambda: commands.export(model, _params(params), promela, output))
+    _guard(lambda: commands.export(model, _params(params), promela, output, models))
 
 
 @main.command(name="list")
-def list_() -> None:
+@_models_option
+def list_(models: Path | None) -> None:
     """List the models and their manifest entries."""
     from collapsecheck.orchestration import commands
 
-    _guard(commands.list_models)
+    _guard(lambda: commands.list_models(models))
 
 
 @main.command(name="lint-trace")

@@ -23,11 +23,16 @@ class CheckConfig:
     """Limits and options shared by all engines. A limit that is hit gives ``inconclusive``."""
 
     max_states: int = 5_000_000
-    timeout: float = 600.0
+    timeout: float = 600.0  # seconds per engine run, every engine, every phase (``limits.watch``)
     depth: int = 40  # bound for bmc / k-induction
     progress: bool = False
     graph: bool = False  # record the reachable graph (explicit engine)
-    options: dict[str, Any] = field(default_factory=dict)
+    options: dict[str, Any] = field(default_factory=dict)  # ``max_memory_mb`` applies to every engine
     # How to build the same model file at other parameters (the symbolic page-count reduction rebuilds a
     # model at neighbouring sizes). The loader lives above the engines, so the orchestration passes it in.
     build: ModelBuilder | None = None
+
+    @property
+    def max_memory_mb(self) -> int | None:
+        mb = self.options.get("max_memory_mb")
+        return int(mb) if mb else None

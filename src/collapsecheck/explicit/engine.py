@@ -14,14 +14,15 @@ not import z3, and it never reports ``holds`` after hitting a limit.
 from __future__ import annotations
 
 import gc
-import os
 import time
 import weakref
 from array import array
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
+from collapsecheck import progress as status
 from collapsecheck.errors import ModelError, ModelRuntimeError
+from collapsecheck.limits import rss_bytes
 from collapsecheck.explicit import initial
 from collapsecheck.explicit.codegen import Compiled, compile_model
 from collapsecheck.explicit.store import Actions, DictParents, PackedStates
@@ -59,6 +60,7 @@ class _Progress:
     stop_when_found: int = 0  # stop once these property bits are all found (trace rebuilding) ...
     stop_on_deadlock: bool = False  # ... and a deadlock too
     error: ModelRuntimeError | None = None  # the shallowest run-time model error the search met
+    note: str = ""  # why the search stopped before it started (initial states over a limit)
 
     def __post_init__(self) -> None:
         self.bad = [-1] * self.n_always
@@ -166,15 +168,6 @@ def make_trace(model: Model, states: list[tuple], aids: list[int]) -> Trace:
     return Trace(semantics.describe_state(model, states[0]), tuple(steps), tuple(states))
 
 
-def rss_bytes() -> int:
-    """Resident set size of this process (0 where /proc is not available)."""
-    try:
-        with open("/proc/self/statm") as f:
-            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-    except (OSError, ValueError, IndexError):
-        return 0
-
-
 def _memory_check(max_memory: int | None) -> Callable[[], bool] | None:
     """A check the search calls every 16K states: True once resident memory exceeds the limit."""
     if max_memory is None:
@@ -183,10 +176,10 @@ def _memory_check(max_memory: int | None) -> Callable[[], bool] | None:
     return lambda: rss_bytes() > limit
 
 
-def initial_packed(model: Model, comp: Compiled) -> list[int]:
+def initial_packed(model: Model, comp: Compiled, budget: initial.Budget | None = None) -> list[int]:
     """The initial states, packed, in the reference order (constraints run as generated code)."""
     enc, ok = comp.encode, comp.init_ok
-    return [enc(s) for s in initial.initial_states(model, check=lambda ci, st: ok(ci, enc(st)))]
+    return [enc(s) for s in initial.initial_states(model, check=lambda ci, st: ok(ci, enc(st)), budget=budget)]
 
 
 def explore(model: Model, *, max_states: int = 5_000_000, timeout: float = 3600.0, record_edges: bool = False,
@@ -206,13 +199,22 @@ def explore(model: Model, *, max_states: int = 5_000_000, timeout: float = 3600.
     found.stop_when_found = stop_when_found
     found.stop_on_deadlock = stop_on_deadlock
     comp.namespace["ERRORS"].clear()  # run-time model errors met by this search (codegen ``_guarded``)
-    packed = initial_packed(model, comp)
+    memcheck = _memory_check(max_memory)
+    status.phase("initial states")
+    try:
+        packed = initial_packed(model, comp, initial.Budget(max_states, t0 + timeout, memcheck))
+    except initial.Refused as e:
+        # Counted (or timed) before listing: nothing is stored, nothing was searched.
+        found.stop, found.note = e.kind, e.text
+        return Exploration(model, [], array("l"), 0, found, None, time.monotonic() - t0, comp)
     if not packed:
         raise ModelError("the model has no initial state (assume_init excludes every choice)", None,
                          f"model {model.name}")
     parents: Sequence[int] = array("l")
     found.parents = parents
     found.n_initial = len(packed)
+    status.phase("breadth-first search")
+    status.figures(initial_states=len(packed))
     try:
         for sid, s in enumerate(packed):
             m = comp.check(s, found.want)
@@ -223,7 +225,6 @@ def explore(model: Model, *, max_states: int = 5_000_000, timeout: float = 3600.
     found._done()  # what a trace rebuild asks for may already be in an initial state
     edges = (array("l"), array("l"), array("l")) if record_edges else None
     seen: dict[int, int]
-    memcheck = _memory_check(max_memory)
     reduction: dict[str, object] = {}
     # The store is millions of small ints that never form cycles: the cyclic collector only wastes time
     # scanning them (a full collection per 700 allocations), so it is paused during the search.
@@ -327,9 +328,13 @@ def verdict_of(ex: Exploration) -> CheckResult:
         res.message = "no thread can move, and " + ", ".join(f"{t} is blocked at {s}" for t, s in res.blocked)
     elif not complete or res.bound != "exhaustive":
         res.verdict = Verdict.INCONCLUSIVE
-        if not complete:
-            res.message = (f"stopped at the {found.stop} limit after {len(ex.packed):,} states; "
-                           "nothing was violated so far, but the search is incomplete")
+        if found.note:
+            res.message = f"stopped at the {found.stop} limit before the search: {found.note}"
+        elif not complete:
+            res.message = (f"stopped at the {found.stop} limit in the breadth-first search after "
+                           f"{len(ex.packed):,} states "
+                           f"({found.transitions:,} transitions); nothing was violated so far, but the search "
+                           "is incomplete")
     elif any(v is None for v in res.witnesses.values()):
         missing = [n for n, v in res.witnesses.items() if v is None]
         res.verdict, res.property = Verdict.VACUOUS, missing[0]

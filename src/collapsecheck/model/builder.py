@@ -51,6 +51,10 @@ from collapsecheck.model.core import (
     make_layout,
 )
 
+# A size above this is refused at build time: building alone takes minutes at 100,000 (one variable per
+# element), and no engine could search it. 4096 leaves room above the kernel's 512-page huge page.
+MAX_SIZE = 4096
+
 
 class OneOf:
     """A nondeterministic initial value: the model starts in one state per choice."""
@@ -205,6 +209,10 @@ class Builder:
         """A build-time size such as the page count; symbolic engines may treat it as a free variable."""
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
             raise ModelError(f"size {name} must be a positive int, got {value!r}", caller_loc(), f"model {self.name}")
+        if value > MAX_SIZE:
+            raise ModelError(f"size {name} = {value} is above {MAX_SIZE}, the largest size a model is built at "
+                             f"(one variable per element); use -p {name}=512 for the kernel's huge page, or a "
+                             "smaller value", caller_loc(), f"model {self.name}")
         s = Size(name, value)
         self._sizes.append(s)
         return s

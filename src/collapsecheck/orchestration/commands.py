@@ -52,9 +52,14 @@ def _config(max_states: int, timeout: float, depth: int, progress: bool, max_mem
 def verify_one(spec: str, params: dict[str, str], *, engines: list[str], fmt: str, max_states: int,
                timeout: float, depth: int, progress: bool, junit: Path | None = None,
                sarif: Path | None = None, max_memory: int | None = None, por: bool = False,
-               symmetry: bool = False, symbolic: dict[str, str] | None = None, full_trace: bool = False) -> int:
+               symmetry: bool = False, symbolic: dict[str, str] | None = None, full_trace: bool = False,
+               models: Path | None = None) -> int:
     names = _engine_list(engines, ["explicit"])
-    path = loader.resolve(spec)
+    if max_states != CheckConfig.max_states and "explicit" not in names:
+        click.echo(f"note: --max-states bounds only the explicit engine's stored states; {', '.join(names)} "
+                   f"{'stores' if len(names) == 1 else 'store'} no states (bounded by --timeout, --depth and "
+                   "--max-memory)", err=True)
+    path = loader.resolve(spec, models)
     model = loader.build(path, params)
     cfg = _config(max_states, timeout, depth, progress and fmt == "text", max_memory, por, symmetry, symbolic)
     results = {n: verify.check_model(model, n, cfg) for n in names}
@@ -81,11 +86,11 @@ def gate(manifest_path: Path | None, only: Iterable[str], skip: Iterable[str], b
          reports_dir: Path | None, no_reports: bool, *, engines: list[str], fmt: str, max_states: int,
          timeout: float, depth: int, progress: bool, junit: Path | None = None, sarif: Path | None = None,
          max_memory: int | None = None, por: bool = False, symmetry: bool = False,
-         symbolic: dict[str, str] | None = None) -> int:
+         symbolic: dict[str, str] | None = None, models: Path | None = None) -> int:
     fmt = "text" if fmt == "commit" else fmt  # the gate's text output is one line per entry
-    mpath = manifest_path or loader.find_models_dir() / "manifest.toml"
+    mpath = manifest_path or loader.models_dir_of(models) / "manifest.toml"
     if not mpath.is_file():
-        raise UsageError(f"no manifest at {relpath(str(mpath))}; run from the project root or pass --manifest")
+        raise UsageError(f"no manifest at {relpath(str(mpath))}; pass --manifest FILE or --models DIR")
     override = _engine_list(engines, []) or None
     cfg = _config(max_states, timeout, depth, progress and fmt == "text", max_memory, por, symmetry, symbolic)
     def echo(row: verify.Row) -> None:
@@ -98,14 +103,14 @@ def gate(manifest_path: Path | None, only: Iterable[str], skip: Iterable[str], b
         for w in verify.unlisted_models(manifest.load(mpath), mpath.parent):
             click.echo(f"warning: {w}", err=True)
     rows, general = verify.run_gate(mpath, cfg, only=only, skip=skip, budget=budget, engine_override=override,
-                                    on_row=echo)
+                                    on_row=echo, models_dir=models)
     if update:
         edits = manifest.update_pins(mpath, verify.pins_of(rows))
         click.echo(f"updated {edits} pin(s) in {relpath(str(mpath))}", err=True)
     if not no_reports:
         from collapsecheck.report import write_reports
 
-        write_reports(rows, reports_dir or mpath.parent.parent / "reports")
+        write_reports(rows, reports_dir or default_reports_dir(mpath))
     failed = [r for r in rows if not r.ok]
     errors = [r for r in rows if r.error]
     if fmt == "json":
@@ -115,6 +120,7 @@ def gate(manifest_path: Path | None, only: Iterable[str], skip: Iterable[str], b
                 d = r.to_json(str(row.entry.expect))
                 d["status"] = row.status
                 d["problems"] = row.problems
+                d["notes"] = row.notes
                 out.append(d)
             if row.error:
                 out.append({"model": row.entry.model, "params": row.entry.params, "status": "ERROR",
@@ -135,12 +141,19 @@ def gate(manifest_path: Path | None, only: Iterable[str], skip: Iterable[str], b
     return EXIT_MISMATCH if failed or general else 0
 
 
-def export(spec: str, params: dict[str, str], promela: bool, output: Path | None) -> int:
+def default_reports_dir(mpath: Path) -> Path:
+    """``reports/`` beside the manifest; for a manifest in a ``models/`` folder (the project layout),
+    beside that folder, where the project's committed reports are."""
+    folder = mpath.resolve().parent
+    return folder.parent / "reports" if folder.name == "models" else folder / "reports"
+
+
+def export(spec: str, params: dict[str, str], promela: bool, output: Path | None, models: Path | None = None) -> int:
     if not promela:
         raise UsageError("choose an export format: --promela (SPIN)")
     from collapsecheck.promela.export import export as to_promela
 
-    model = loader.build(loader.resolve(spec), params)
+    model = loader.build(loader.resolve(spec, models), params)
     text = to_promela(model).text
     if output is None:
         click.echo(text, nl=False)
@@ -153,8 +166,8 @@ def export(spec: str, params: dict[str, str], promela: bool, output: Path | None
     return 0
 
 
-def show(spec: str, params: dict[str, str], as_json: bool) -> int:
-    model = loader.build(loader.resolve(spec), params)
+def show(spec: str, params: dict[str, str], as_json: bool, models: Path | None = None) -> int:
+    model = loader.build(loader.resolve(spec, models), params)
     if as_json:
         click.echo(json.dumps(model_json(model), indent=2))
     else:
@@ -162,8 +175,8 @@ def show(spec: str, params: dict[str, str], as_json: bool) -> int:
     return 0
 
 
-def list_models() -> int:
-    d = loader.find_models_dir()
+def list_models(models: Path | None = None) -> int:
+    d = loader.models_dir_of(models)
     mpath = d / "manifest.toml"
     entries = manifest.load(mpath) if mpath.is_file() else []
     for p in sorted(d.glob("*.py")):

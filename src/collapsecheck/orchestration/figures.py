@@ -34,10 +34,11 @@ def _write_or_fallback(dot_text: str, out: Path) -> int:
 
 
 def diagram(spec: str, params: dict[str, str], output: Path, prop: str | None, fewest_switches: bool,
-            notes: bool, max_states: int, timeout: float, full: bool = False) -> int:
+            notes: bool, max_states: int, timeout: float, full: bool = False,
+            models: Path | None = None) -> int:
     """Write the sequence diagram of MODEL's counterexample: .dot/.svg/.png (Graphviz swimlanes),
     .mmd (Mermaid) or .txt (commit-message columns)."""
-    from collapsecheck.explicit.run import run
+    from collapsecheck.orchestration import engines
     from collapsecheck.report.columns import commit_columns
     from collapsecheck.report.dot import chart_dot
     from collapsecheck.report.mermaid import chart_mermaid
@@ -45,9 +46,9 @@ def diagram(spec: str, params: dict[str, str], output: Path, prop: str | None, f
 
     if output.suffix.lower() not in DIAGRAM_SUFFIXES:
         raise UsageError(f"cannot tell the format of {output}: use one of {', '.join(DIAGRAM_SUFFIXES)}")
-    model = loader.build(loader.resolve(spec), params)
+    model = loader.build(loader.resolve(spec, models), params)
     cfg = CheckConfig(max_states=max_states, timeout=timeout, options={"fewest_switches": fewest_switches})
-    res = run(model, cfg)
+    res = engines.run("explicit", model, cfg)
     if prop is not None:
         if prop not in [p.name for p in model.properties]:
             raise UsageError(f"model {model.name} has no property {prop!r}; properties: "
@@ -59,7 +60,9 @@ def diagram(spec: str, params: dict[str, str], output: Path, prop: str | None, f
     else:
         trace, prop = res.trace, res.property if res.verdict == Verdict.VIOLATED else None
     if trace is None:
-        raise UsageError(f"{model.name} [{model.param_text}] is {res.verdict}: there is no counterexample to draw"
+        state = {Verdict.HOLDS: "holds", Verdict.VACUOUS: "is vacuous (a witness is never reached)",
+                 Verdict.INCONCLUSIVE: "is inconclusive"}.get(res.verdict, f"ends in {res.verdict}")
+        raise UsageError(f"{model.name} [{model.param_text}] {state}: there is no counterexample to draw"
                          + (f" ({res.message})" if res.message else ""))
     chart = build_chart(model, res, trace, prop, full)
     suffix = output.suffix.lower()
@@ -75,7 +78,8 @@ def diagram(spec: str, params: dict[str, str], output: Path, prop: str | None, f
     return _write_or_fallback(chart_dot(model, chart, notes=notes), output)
 
 
-def graph(spec: str, params: dict[str, str], output: Path, cap: int, timeout: float) -> int:
+def graph(spec: str, params: dict[str, str], output: Path, cap: int, timeout: float,
+          models: Path | None = None) -> int:
     """Write the reachable interleaving graph of a small model, the counterexample highlighted."""
     from collapsecheck.explicit import engine
     from collapsecheck.explicit.graph import state_graph
@@ -85,10 +89,12 @@ def graph(spec: str, params: dict[str, str], output: Path, cap: int, timeout: fl
 
     if output.suffix.lower().lstrip(".") not in FORMATS:
         raise UsageError(f"cannot tell the format of {output}: use .dot, .svg or .png")
-    model = loader.build(loader.resolve(spec), params)
+    model = loader.build(loader.resolve(spec, models), params)
     # One state past the cap is enough to know the graph is too large, without exploring all of it.
     ex = engine.explore(model, max_states=cap, timeout=timeout, record_edges=True)
     if ex.found.stop is not None:
+        if ex.found.note:  # stopped before the search: too many initial states, or a limit while counting
+            raise UsageError(f"no graph drawn: {ex.found.note}")
         if ex.found.stop == "states":
             raise too_large(len(ex.states), cap, at_least=True)
         raise UsageError(f"the search hit the time limit after {len(ex.states):,} states; no graph drawn")

@@ -21,12 +21,24 @@ from collapsecheck.model.core import Model
 
 
 def find_models_dir(start: Path | None = None) -> Path:
-    """``models/`` in the working directory or the nearest parent that has one."""
+    """``models/`` (with its ``manifest.toml``) in the working directory or the nearest parent that has
+    one; a clear error when there is none, so that no command silently looks in the wrong place."""
     here = (start or Path.cwd()).resolve()
     for d in (here, *here.parents):
         if (d / "models" / "manifest.toml").is_file():
             return d / "models"
-    return here / "models"
+    raise UsageError(f"no models/manifest.toml in {here} or any folder above it: run inside a collapsecheck "
+                     "project, pass --models DIR (the folder of model files) or --manifest FILE, or name a "
+                     "model file by its path (e.g. ./my_model.py)")
+
+
+def models_dir_of(models: Path | None) -> Path:
+    """The folder given with ``--models`` (checked), else the one found from the working directory."""
+    if models is None:
+        return find_models_dir()
+    if not models.is_dir():
+        raise UsageError(f"--models {models}: no such folder")
+    return models
 
 
 def resolve(spec: str, models_dir: Path | None = None) -> Path:
@@ -36,7 +48,7 @@ def resolve(spec: str, models_dir: Path | None = None) -> Path:
         if not p.is_file():
             raise UsageError(f"model file {spec} does not exist")
         return p
-    d = models_dir or find_models_dir()
+    d = models_dir_of(models_dir)
     cand = d / f"{spec}.py"
     if not cand.is_file():
         names = sorted(q.stem for q in d.glob("*.py") if not q.stem.startswith("_")) if d.is_dir() else []

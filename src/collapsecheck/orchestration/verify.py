@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
 
+from collapsecheck import progress
 from collapsecheck.engine_config import CheckConfig
 from collapsecheck.errors import CollapsecheckError, ModelError, UsageError, relpath
 from collapsecheck.model.core import Model
@@ -20,7 +21,7 @@ from collapsecheck.result.rows import Row
 
 
 def check_model(model: Model, engine: str, config: CheckConfig) -> CheckResult:
-    return engines.get(engine)(model, config)
+    return engines.run(engine, model, config)
 
 
 def check_one(spec: str, params: Mapping[str, object], engine: str, config: CheckConfig,
@@ -38,7 +39,7 @@ def compare(entry: manifest.Entry, results: Mapping[str, CheckResult], order: li
         if name not in full:
             problems += safety_only(name, r, results.get("explicit"), order or [])
             continue
-        if r.verdict != entry.expect:
+        if r.verdict != entry.expect and not (r.verdict == Verdict.BOUNDED and entry.expect == Verdict.HOLDS):
             detail = f" ({r.property})" if r.property else ""
             problems.append(f"{name}: expected {entry.expect}, observed {r.verdict}{detail}"
                             + (f": {r.message}" if r.message and r.verdict != Verdict.VIOLATED else ""))
@@ -52,10 +53,8 @@ def compare(entry: manifest.Entry, results: Mapping[str, CheckResult], order: li
         if entry.expect == Verdict.DEADLOCK and entry.trace_len is not None and r.trace is not None \
                 and len(r.trace) != entry.trace_len:
             problems.append(f"{name}: path to the deadlock has {len(r.trace)} steps, manifest pins {entry.trace_len}")
-        for w in entry.witnesses:
-            if w not in r.witnesses:
-                problems.append(f"{name}: the model has no witness named {w!r}")
-            elif r.witnesses[w] is None and r.bound == "exhaustive":
+        for w in entry.witnesses:  # names were checked against the model when the entry was loaded
+            if w in r.witnesses and r.witnesses[w] is None and r.bound == "exhaustive":
                 problems.append(f"{name}: witness {w} was never reached")
         # A reduced search (--por/--symmetry) stores fewer states by design: only unreduced counts pin.
         if name == "explicit" and entry.states is not None and r.stats.states != entry.states \
@@ -120,6 +119,8 @@ def disagreements(results: Mapping[str, CheckResult]) -> list[str]:
     out: list[str] = []
     items = list(results.items())
     for (n1, r1), (n2, r2) in zip(items, items[1:]):
+        if {r1.verdict, r2.verdict} == {Verdict.HOLDS, Verdict.BOUNDED}:
+            continue  # a bounded search that found nothing agrees with a proof, as far as it goes
         if r1.verdict != r2.verdict:
             out.append(f"engines disagree: {n1} says {r1.verdict}, {n2} says {r2.verdict}")
         elif r1.verdict == Verdict.VIOLATED and r1.trace is not None and r2.trace is not None \
@@ -127,6 +128,56 @@ def disagreements(results: Mapping[str, CheckResult]) -> list[str]:
             out.append(f"engines disagree on the shortest counterexample: {n1} {len(r1.trace)} steps, "
                        f"{n2} {len(r2.trace)} steps")
     return out
+
+
+def outside_comparison(results: Mapping[str, CheckResult]) -> tuple[list[str], list[str]]:
+    """(notes, problems) about what the verdict comparison does not cover: the properties an engine does
+    not check (progress, for the symbolic engines) and violations one engine reports beside its headline
+    that another does not. A violation an engine reports that the exhaustive explicit search does not
+    find is a problem; one the other engine did not search for is a note saying so."""
+    notes: list[str] = []
+    problems: list[str] = []
+    ex = results.get("explicit")
+    for name, r in results.items():
+        if name == "explicit":
+            continue
+        unchecked = list(r.extra.get("unchecked_progress", []))
+        if unchecked:
+            both = (f"; both find {r.property} violated first among them ({len(r.trace)} steps)"
+                    if r.verdict == Verdict.VIOLATED and r.trace is not None and ex is not None
+                    and r.property in ex.violations and r.property != ex.property else "")
+            notes.append(f"explicit and {name} compared on safety properties only: {name} does not check "
+                         f"progress properties ({', '.join(unchecked)}){both}")
+        if ex is None:
+            continue
+        gaps = r.extra.get("not_searched", {})
+        for p, t in ex.violations.items():
+            # Other violations matter beside a violation (or a property the engine does not check); when
+            # the engine is not violated at all, the verdicts already disagree.
+            if p in r.violations or (r.verdict != Verdict.VIOLATED and p not in unchecked):
+                continue
+            why = ("not checked by " + name if p in unchecked else
+                   f"{name}: {gaps[p]}" if p in gaps else f"{name} does not report it")
+            notes.append(f"explicit also finds {p} violated ({len(t)} steps); {why}")
+        if ex.bound == "exhaustive":
+            for p in r.violations:
+                if p not in ex.violations:
+                    problems.append(f"engines disagree: {name} finds {p} violated, the exhaustive explicit "
+                                    "search does not")
+    return notes, problems
+
+
+def check_entry_names(entry: manifest.Entry, model: Model) -> None:
+    """A property or witness the model does not have is a manifest mistake (exit 2), named at its line."""
+    names = [p.name for p in model.properties]
+    if entry.property and entry.property not in names:
+        raise UsageError(f"model {entry.model} has no property {entry.property!r}; properties: "
+                         f"{', '.join(names)}", entry.loc("property"))
+    witnesses = [p.name for p in model.sometimes]
+    for w in entry.witnesses:
+        if w not in witnesses:
+            raise UsageError(f"model {entry.model} has no witness {w!r}; witnesses (sometimes properties): "
+                             f"{', '.join(witnesses) or 'none'}", entry.loc(f"witnesses:{w}"))
 
 
 def run_entry(entry: manifest.Entry, models_dir: Path, config: CheckConfig,
@@ -137,15 +188,14 @@ def run_entry(entry: manifest.Entry, models_dir: Path, config: CheckConfig,
         path = loader.resolve(entry.model, models_dir)
         model = loader.build(path, entry.params)
         row.model = model
-        names = entry.property and [p.name for p in model.properties]
-        if names and entry.property not in names:
-            raise UsageError(f"manifest entry (line {entry.line}): model {entry.model} has no property "
-                             f"{entry.property!r}; properties: {', '.join(names)}")
+        check_entry_names(entry, model)
         for eng in engine_override or entry.engines:
             cfg = CheckConfig(**{**config.__dict__, "options": {**config.options, **entry.options}})
             row.results[eng] = check_model(model, eng, cfg)
         row.problems = compare(entry, row.results, [p.name for p in model.properties])
         row.warnings = coverage_warnings(entry, row.results)
+        row.notes, more = outside_comparison(row.results)
+        row.problems += more
     except CollapsecheckError as e:
         row.error = str(e)
     row.seconds = time.monotonic() - t0
@@ -183,16 +233,22 @@ def unlisted_models(entries: list[manifest.Entry], models_dir: Path) -> list[str
 
 def run_gate(manifest_path: Path, config: CheckConfig, *, only: Iterable[str] = (), skip: Iterable[str] = (),
              budget: str = "all", engine_override: list[str] | None = None,
-             on_row: Callable[[Row], None] | None = None) -> tuple[list[Row], list[str]]:
+             on_row: Callable[[Row], None] | None = None, models_dir: Path | None = None
+             ) -> tuple[list[Row], list[str]]:
+    """Every selected entry of the manifest; model names resolve in ``models_dir`` (default: the manifest's
+    own folder)."""
     entries = manifest.load(manifest_path)
-    models_dir = manifest_path.parent
-    general: list[str] = []
+    models_dir = models_dir or manifest_path.parent
+    general: list[str] = []  # stray model files are warnings (unlisted_models), never gate failures
     rows = []
-    for e in select(entries, only, skip, budget):
+    chosen = select(entries, only, skip, budget)
+    for k, e in enumerate(chosen, 1):
+        progress.gate_entry(k, len(chosen), e.key)
         row = run_entry(e, models_dir, config, engine_override)
         rows.append(row)
         if on_row:
             on_row(row)
+    progress.gate_done()
     return rows, general
 
 

@@ -8,6 +8,7 @@ was found. Deterministic text: no timings, no absolute paths. It must not run en
 from __future__ import annotations
 
 from collapsecheck.report.instance import HEADER, Instance
+from collapsecheck.report.text import witness_status
 
 
 def _cell(text: str) -> str:
@@ -29,7 +30,7 @@ def _extras(inst: Instance) -> list[str]:
                                            for n in others] + [""]
     if r.witnesses:
         out += ["## Witnesses", ""] + [
-            f"- `{n}`: " + (f"reached in {v} steps" if v is not None else "**never reached**")
+            f"- `{n}`: " + ("**never reached**" if v is None and r.bound == "exhaustive" else witness_status(r, n, v))
             for n, v in r.witnesses.items()] + [""]
     if r.unreached:
         out += ["## Unreached steps", ""] + [f"- `{s}`" for s in r.unreached] + [""]

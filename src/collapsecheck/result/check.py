@@ -18,6 +18,7 @@ class Verdict(StrEnum):
     VACUOUS = "vacuous"
     INCONCLUSIVE = "inconclusive"
     ERROR = "error"  # a run-time model error (out-of-range value or index) is reachable
+    BOUNDED = "bounded"  # no violation up to a depth: a bounded search's best answer, never a proof
 
     @property
     def exit_code(self) -> int:
@@ -31,6 +32,7 @@ EXIT_CODES = {
     Verdict.VACUOUS: 12,
     Verdict.INCONCLUSIVE: 13,
     Verdict.ERROR: 15,
+    Verdict.BOUNDED: 14,
 }
 EXIT_MISMATCH = 1
 EXIT_USAGE = 2

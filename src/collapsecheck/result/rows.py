@@ -11,13 +11,14 @@ import builtins
 from dataclasses import dataclass, field
 from typing import Any
 
+from collapsecheck.errors import SourceLoc
 from collapsecheck.model.core import Model
 from collapsecheck.result.check import CheckResult, Verdict
 
 
 # An entry without `engines` runs these (the manifest header says so). The proof engine and the pdr
 # closure cross-check are asked for by name: the gate must stay under a minute.
-DEFAULT_ENGINES = ("explicit",)
+DEFAULT_ENGINES = ["explicit"]
 
 
 @dataclass
@@ -38,6 +39,8 @@ class Entry:
     options: dict[str, Any] = field(default_factory=dict)
     uncovered: list[str] = field(default_factory=list)  # coverage items expected never to be exercised
     line: int = 0
+    file: str = ""
+    key_lines: dict[str, int] = field(default_factory=dict, repr=False)  # key -> its line in the manifest
 
     @builtins.property
     def param_text(self) -> str:
@@ -46,6 +49,10 @@ class Entry:
     @builtins.property
     def key(self) -> str:
         return f"{self.model}[{self.param_text}]" if self.params else self.model
+
+    def loc(self, key: str | None = None) -> SourceLoc:
+        """``file:line`` of ``key`` in this entry (of the ``[[check]]`` line when the key is absent)."""
+        return SourceLoc(self.file, self.key_lines.get(key or "", self.line) or self.line)
 
 
 @dataclass
@@ -58,6 +65,7 @@ class Row:
     problems: list[str] = field(default_factory=list)
     error: str | None = None
     seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)  # what the comparison did not cover (not failures)
     warnings: list[str] = field(default_factory=list)  # e.g. coverage items the entry does not expect
 
     @property

@@ -17,6 +17,7 @@ from typing import Callable
 
 import z3
 
+from collapsecheck import progress
 from collapsecheck.result import Trace
 from collapsecheck.symbolic.encode import Havoc
 from collapsecheck.symbolic.system import Frame, System, Target
@@ -43,6 +44,7 @@ class Search:
     spurious: dict[str, int] = field(default_factory=dict)  # target -> abstract traces that did not concretise
     gave_up: list[str] = field(default_factory=list)  # targets abandoned after MAX_SPURIOUS spurious traces
     queries: int = 0
+    dropped: dict[str, int] = field(default_factory=dict)  # target -> depth at which ``prune`` stopped its search
 
 
 def new_solver(system: System) -> z3.Solver:
@@ -105,7 +107,9 @@ def search(system: System, targets: list[Target], max_depth: int, deadline: floa
     out = Search()
     pending = list(targets)
     blocked: dict[str, list[z3.BoolRef]] = {}
+    t0 = time.monotonic()
     for k in range(max_depth + 1):
+        progress.figures(depth=k, solver_queries=out.queries, solver_s=round(time.monotonic() - t0, 1))
         while len(u.frames) <= k:
             u.extend()
         while pending:
@@ -136,7 +140,9 @@ def search(system: System, targets: list[Target], max_depth: int, deadline: floa
                     out.gave_up.append(tg.name)
             pending = [tg for tg in pending if tg.name not in out.hits and tg.name not in out.gave_up]
             if prune is not None and hit_now:
-                pending = prune(pending, out)
+                kept = prune(pending, out)
+                out.dropped.update({tg.name: k for tg in pending if tg not in kept})
+                pending = kept
         out.depth = k
         if prune is not None:  # targets kept only until a depth was complete can go now
             pending = prune(pending, out)

@@ -26,6 +26,7 @@ from typing import Callable
 
 import z3
 
+from collapsecheck import limits, progress
 from collapsecheck.model.core import Model
 from collapsecheck.symbolic import abstract, closure, invariant, kind, lemmas, reduction
 from collapsecheck.symbolic import samples as samples_mod
@@ -103,9 +104,10 @@ def spacer(system: System, targets: list[Target], deadline: float, global_: bool
     def formula(f):  # type: ignore[no-untyped-def]
         return z3.substitute(body, *zip(frame_terms, f.terms()))
 
-    text = Printer(system).show(z3.simplify(body))
+    printer = Printer(system)
+    text = printer.show(z3.simplify(body))
     clauses = len(body.children()) if z3.is_and(body) else 1
-    inv_obj = Invariant(formula, text, name, clauses)
+    inv_obj = Invariant(formula, text, name, clauses, parts=printer.clauses(z3.simplify(body)))
     return Attempt(name, "proved", time.monotonic() - t0, f"{clauses} clauses", list(targets), inv_obj)
 
 
@@ -147,10 +149,13 @@ def closure_member(system: System, targets: list[Target], deadline: float) -> At
 
 def houdini_member(system: System, targets: list[Target], deadline: float) -> Attempt:
     t0 = time.monotonic()
+    progress.phase("pdr member houdini: sample states")
     rows, _, _ = samples(system, system.model, deadline)
     cols = lemmas.Columns(system)
-    cands = lemmas.mine(cols, rows, triples=False)
     try:
+        progress.phase(f"pdr member houdini: mining candidate lemmas from {len(rows):,} sample rows")
+        cands = lemmas.mine(cols, rows, triples=False, deadline=deadline)
+        progress.phase(f"pdr member houdini: filtering {len(cands):,} candidates")
         got = lemmas.houdini(system, cols, cands, targets, deadline)
     except TimeoutError as e:
         return Attempt("houdini", "time", time.monotonic() - t0, str(e))
@@ -169,9 +174,9 @@ def houdini_member(system: System, targets: list[Target], deadline: float) -> At
         return z3.And([c.formula(tx) for c in keep] + negs)
 
     printer = Printer(system)
-    text = "; ".join(closure._clause_text(printer, c) for c in keep)
+    parts = [closure._clause_text(printer, c) for c in keep]
     outcome = "proved" if len(got.proved) == len(targets) else "partial"
-    inv_obj = Invariant(formula, text, "houdini", len(keep))
+    inv_obj = Invariant(formula, "; ".join(parts), "houdini", len(keep), parts=parts)
     return Attempt("houdini", outcome, time.monotonic() - t0, f"{len(keep)} of {len(got.clauses)} lemmas",
                    list(got.proved), inv_obj)
 
@@ -216,7 +221,20 @@ def run(system: System, targets: list[Target], members: list[str], deadline: flo
             out.attempts.append(Attempt(name, "skipped", 0.0, "no time left"))
             continue
         member_deadline = time.monotonic() + left / (len(members) - n)
-        att = RUNNERS[name](system, pending, member_deadline)
+        progress.phase(f"pdr member {name} ({n + 1}/{len(members)})")
+        progress.clear()
+        att: Attempt | None = None
+        token: object = None
+        try:  # around the whole scope: its stop may also arrive just after the member returned
+            with limits.scope(member_deadline, f"pdr member {name}") as token:
+                att = RUNNERS[name](system, pending, member_deadline)
+        except limits.LimitReached as e:
+            if token is None or e.scope is not token:
+                raise
+            if att is None:
+                att = Attempt(name, "time", time.monotonic() - member_deadline + left / (len(members) - n),
+                              f"its share of the time ended in phase '{e.phase}'")
+        assert att is not None
         if att.outcome in ("proved", "partial") and att.invariant is not None \
                 and not att.invariant.details.get("rechecked"):
             problems = invariant.recheck(system, att.invariant, att.proved, deadline)

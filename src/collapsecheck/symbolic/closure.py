@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 import z3
 
+from collapsecheck import progress
 from collapsecheck.errors import InternalError
 from collapsecheck.expr.sorts import BoolSort, EnumSort, IntRange, OwnerSort
 from collapsecheck.model.core import Model
@@ -122,6 +123,7 @@ def close(system: System, rows: set[tuple], targets: list[Target], deadline: flo
     diagram = mdd.Diagram(sorted(cubes), len(cb.cols))
     for rnd in range(MAX_ROUNDS):
         out.rounds = rnd + 1
+        progress.figures(round=out.rounds, abstract_states=len(cubes))
         new: set[tuple] = set()
         for solver, frame, pre in ((init, x, None), (step, y, x)):
             solver.push()
@@ -163,19 +165,20 @@ def close(system: System, rows: set[tuple], targets: list[Target], deadline: flo
         s.set("timeout", max(1, int((deadline - time.monotonic()) * 1000)))
         (out.proved if s.check() == z3.unsat else out.unproved).append(tg)
     final = diagram
-    text = digest(system, cb, cubes, out.proved)
+    parts = digest(system, cb, cubes, out.proved)
+    text = "; ".join(parts)
     # The final round above asked exactly the re-check's validity questions of this diagram (no initial
     # state outside it, no step leaving it, no state in it reaching a proved target): mark it so the
     # portfolio does not ask them twice.
     out.invariant = Invariant(lambda f: cb.formula(final, f), text, "closure", len(cubes),
                               {"abstract_states": len(cubes), "diagram_nodes": len(final),
-                               "added_by_z3": out.added, "rounds": out.rounds, "rechecked": True})
+                               "added_by_z3": out.added, "rounds": out.rounds, "rechecked": True}, parts)
     return out
 
 
-def digest(system: System, cb: Cubes, cubes: set[tuple], proved: list[Target]) -> str:
-    """The invariant in words: its size, and the two-literal facts it implies about the proved
-    properties' variables (every one of these holds on all of its states)."""
+def digest(system: System, cb: Cubes, cubes: set[tuple], proved: list[Target]) -> list[str]:
+    """The invariant in words, one line each: its size, then the two-literal facts it implies about the
+    proved properties' variables (every one of these holds on all of its states)."""
     red = system.reduction
     head = (f"the state is one of {len(cubes)} abstract states over "
             + ", ".join(c.name.replace(" ? ", " vs ") for c in cb.cols[:6]) + ", ...")
@@ -198,13 +201,13 @@ def digest(system: System, cb: Cubes, cubes: set[tuple], proved: list[Target]) -
         cols = [Column(c.name, pos, None, c.pair is None, c.is_bool) for pos, c in enumerate(cb.cols)]
 
     if len(cubes) > DIGEST_LIMIT:  # mining is quadratic in the columns times the cubes: seconds each 1000s
-        return head + f"; (implied facts not listed above {DIGEST_LIMIT} states)"
+        return [head, f"(implied facts not listed above {DIGEST_LIMIT} states)"]
     facts: list[str] = []
     for c in mine(_Cols(), cubes, triples=False):  # type: ignore[arg-type]
         base = c.col.name.split("[")[0]
         if c.premises and (base in names or c.col.name in names) and len(facts) < 40:
             facts.append(_clause_text(printer, c))
-    return head + ("; it implies: " + "; ".join(sorted(facts)) if facts else "")
+    return [head] + [f"it implies: {f}" for f in sorted(facts)]
 
 
 def _clause_text(printer: Printer, c: Clause) -> str:

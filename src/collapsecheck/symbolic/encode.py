@@ -314,12 +314,13 @@ class Encoder:
             return self.reach(e.arg, st, hv, not want, b, al)
         if isinstance(e, (And, Or)) and e.args:
             conj = isinstance(e, And) == want
-            parts = [self.reach(a, st, hv, want, b, al) for a in e.args]
-            return z3.And(parts) if conj else z3.Or(parts)
+            if conj:
+                return z3.And([self.reach(a, st, hv, want, b, al) for a in e.args])
+            return z3.Or(self._alternatives([(a, want) for a in e.args], st, hv, b, al))
         if isinstance(e, Implies):
-            lhs = self.reach(e.lhs, st, hv, not want, b, al)
-            rhs = self.reach(e.rhs, st, hv, want, b, al)
-            return z3.Or(lhs, rhs) if want else z3.And(lhs, rhs)
+            if not want:
+                return z3.And(self.reach(e.lhs, st, hv, True, b, al), self.reach(e.rhs, st, hv, False, b, al))
+            return z3.Or(self._alternatives([(e.lhs, False), (e.rhs, True)], st, hv, b, al))
         if isinstance(e, Quant) and self.sizes.is_abstract(e.var.size) and (e.kind == "exists") == want:
             if al[0] >= len(self.tracked):
                 raise ModelError(f"{show(e)}: the reduction needs more tracked pages than it was given")
@@ -331,15 +332,32 @@ class Encoder:
         v = self.term(e, st, hv, b)
         return v if want else z3.Not(v)
 
+    def _alternatives(self, parts: list[tuple[Expr, bool]], st: State, hv: Havoc, b: dict[int, z3.ExprRef],
+                      al: list[int]) -> list[z3.BoolRef]:
+        """Disjuncts, each allowed the same tracked indices: only one of them has to hold in a concrete state,
+        so a run that tracks that one's witnesses exists whichever it is (the tracked indices are
+        arbitrary). Sharing them keeps a disjunction of many quantified parts (the built-in lock check, one
+        part per thread and lock) within the tracked pages."""
+        start, most, out = al[0], al[0], []
+        for a, w in parts:
+            al[0] = start
+            out.append(self.reach(a, st, hv, w, b, al))
+            most = max(most, al[0])
+        al[0] = most
+        return out
+
 
 def witnesses_needed(e: Expr, abstract: str, want: bool = True) -> int:
-    """How many tracked indices :meth:`Encoder.reach` takes for ``e == want`` (quantifiers over ``abstract``)."""
+    """How many tracked indices :meth:`Encoder.reach` takes for ``e == want`` (quantifiers over ``abstract``):
+    the sum over the parts that must all hold, the most any one alternative needs where one part suffices."""
     if isinstance(e, Not):
         return witnesses_needed(e.arg, abstract, not want)
     if isinstance(e, (And, Or)):
-        return sum(witnesses_needed(a, abstract, want) for a in e.args)
+        counts = [witnesses_needed(a, abstract, want) for a in e.args]
+        return sum(counts) if isinstance(e, And) == want else max(counts, default=0)
     if isinstance(e, Implies):
-        return witnesses_needed(e.lhs, abstract, not want) + witnesses_needed(e.rhs, abstract, want)
+        lhs, rhs = witnesses_needed(e.lhs, abstract, not want), witnesses_needed(e.rhs, abstract, want)
+        return max(lhs, rhs) if want else lhs + rhs
     if isinstance(e, Quant) and isinstance(e.var.size, Size) and e.var.size.name == abstract \
             and (e.kind == "exists") == want:
         return 1 + witnesses_needed(e.body, abstract, want)

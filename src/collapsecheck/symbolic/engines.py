@@ -19,6 +19,7 @@ from typing import Any, Callable
 
 import z3
 
+from collapsecheck import progress
 from collapsecheck.engine_config import CheckConfig
 from collapsecheck.errors import ModelRuntimeError, UsageError
 from collapsecheck.model import semantics
@@ -75,8 +76,12 @@ def new_result(model: Model, engine: str) -> CheckResult:
     return CheckResult(model.name, dict(model.params), engine, Verdict.HOLDS, stats=Stats())
 
 
-def apply_search(res: CheckResult, model: Model, found: bmc.Search) -> None:
-    """Record violations, the deadlock path and witness depths of a bounded search in ``res``."""
+def apply_search(res: CheckResult, model: Model, found: bmc.Search, searched: list[Target] | None = None) -> None:
+    """Record violations, the deadlock path and witness depths of a bounded search in ``res``, and what it
+    did not search (``extra["not_searched"]``: name -> {depth, why}): ``why`` is ``settled`` for a target
+    dropped once the verdict was settled at that depth, ``bound`` for one still open at the depth bound
+    (unknown beyond it), ``time``/``unknown`` when the solver stopped there, ``spurious`` when its abstract
+    traces did not concretise."""
     for name, hit in found.hits.items():
         if hit.target.kind == "always":
             res.violations[name] = hit.trace
@@ -85,10 +90,21 @@ def apply_search(res: CheckResult, model: Model, found: bmc.Search) -> None:
     for p in model.sometimes:
         hit = found.hits.get(p.name)
         res.witnesses[p.name] = hit.depth if hit is not None else None
+    gaps: dict[str, dict[str, object]] = {}
+    for name, k in found.dropped.items():
+        gaps[name] = {"depth": k, "why": "settled"}
+    for tg in searched or []:
+        if tg.name in found.hits or tg.name in gaps:
+            continue
+        why = "spurious" if tg.name in found.gave_up else found.stop or "bound"
+        gaps[tg.name] = {"depth": max(found.depth, 0), "why": why}
+    if gaps:
+        res.extra["not_searched"] = gaps
 
 
 def decide(res: CheckResult, model: Model, *, proved: bool, unresolved: list[str], vacuous: list[str]) -> None:
-    """The verdict, ranked as the explicit engine ranks it.
+    """The verdict, ranked as the explicit engine ranks it; ``bounded`` (no violation up to ``res.stats.depth``)
+    where a search without a proof found nothing and left nothing open.
 
     ``proved``: every always property and deadlock freedom hold for all lengths (else only within the
     bound); ``unresolved``: reasons the answer is open; ``vacuous``: witnesses proved unreachable."""
@@ -119,14 +135,18 @@ def decide(res: CheckResult, model: Model, *, proved: bool, unresolved: list[str
         res.verdict, res.property = Verdict.VACUOUS, vacuous[0]
         res.message = "witness proved unreachable: " + ", ".join(vacuous)
         return
+    if not proved:
+        res.verdict = Verdict.BOUNDED
+        res.message = f"no violation up to depth {res.stats.depth} (bounded)"
+        return
     res.verdict = Verdict.HOLDS
-    _ = proved
 
 
-def stop_reason(found: bmc.Search, what: str) -> list[str]:
+def stop_reason(found: bmc.Search, what: str, timeout: float | None = None) -> list[str]:
     out = []
     if found.stop == "time":
-        out.append(f"{what}: time limit reached at depth {found.depth + 1}")
+        limit = f" (--timeout {timeout:g} s)" if timeout is not None else ""
+        out.append(f"{what}: time limit{limit} reached while searching depth {found.depth + 1}")
     elif found.stop == "unknown":
         out.append(f"{what}: Z3 answered unknown at depth {found.depth + 1}")
     for name in found.gave_up:
@@ -243,12 +263,13 @@ def run_bmc(model: Model, config: CheckConfig) -> CheckResult:
     res = new_result(model, "bmc")
     describe_encoding(res, red)
     targets = system.targets() + system.witness_targets()
+    progress.phase(f"bounded search to depth {config.depth} (time limit {config.timeout:g} s)")
     found = bmc.search(system, targets, config.depth, deadline, make_decoder(system, deadline),
                        prune=verdict_settled(model))
-    apply_search(res, model, found)
-    res.bound = f"bounded (depth <= {found.depth})" + (f", {red.label}" if red else "")
-    decide(res, model, proved=False, unresolved=stop_reason(found, "bmc"), vacuous=[])
+    apply_search(res, model, found, targets)
+    res.bound = f"bounded (depth <= {max(found.depth, 0)})" + (f", {red.label}" if red else "")
     res.stats = Stats(0, 0, max(found.depth, 0), time.monotonic() - t0)
+    decide(res, model, proved=False, unresolved=stop_reason(found, "bmc", config.timeout), vacuous=[])
     res.extra["solver_queries"] = found.queries
     return res
 
@@ -271,16 +292,21 @@ def _finish(res: CheckResult, model: Model, system: System, config: CheckConfig,
     counterexample up to depth k" is bmc's answer, not a proof."""
     red = system.reduction
     open_targets = [tg for tg in system.targets() if tg.name not in {p.name for p in proved}]
+    searched = open_targets + system.witness_targets()
     if reach is not None:  # exact reachable states: shortest paths from them, certified by Z3
         from collapsecheck.symbolic import samples
 
-        found = samples.search(system, reach, open_targets + system.witness_targets(), deadline)
+        progress.phase(f"{res.engine}: shortest paths through the exact reachable states")
+        found = samples.search(system, reach, searched, deadline)
         res.extra["paths_from"] = "exact reachable states (reference semantics), each step certified by Z3"
+        searched = []  # the reachable set is exact: an unhit witness is never reached, not "beyond a depth"
     else:
-        found = bmc.search(system, open_targets + system.witness_targets(), config.depth, deadline,
+        progress.phase(f"{res.engine}: bounded search for counterexamples and witnesses")
+        progress.clear()
+        found = bmc.search(system, searched, config.depth, deadline,
                            make_decoder(system, deadline), prune=verdict_settled(model))
-    apply_search(res, model, found)
-    unresolved = stop_reason(found, res.engine)
+    apply_search(res, model, found, searched)
+    unresolved = stop_reason(found, res.engine, config.timeout)
     if reach is not None and open_targets and not found.stop:
         # The exact reachable set was searched completely: an unhit target is unreachable. This only
         # happens when a member stopped early (time); the closure itself proves such targets.
@@ -291,9 +317,18 @@ def _finish(res: CheckResult, model: Model, system: System, config: CheckConfig,
     where = f", {red.label}" if red else ""
     res.bound = (f"proved (all lengths, {how}{where})" if not open_targets
                  else f"bounded (depth <= {found.depth}{where})")
-    decide(res, model, proved=not open_targets, unresolved=unresolved, vacuous=[])
     res.stats = Stats(0, 0, max(found.depth, 0), time.monotonic() - t0)
-    res.extra["solver_queries"] = found.queries
+    # Through the exact reachable set, a witness not hit (the search not stopped) is never reached.
+    vacuous = [p.name for p in model.sometimes if res.witnesses.get(p.name) is None] \
+        if reach is not None and not found.stop else []
+    decide(res, model, proved=not open_targets, unresolved=unresolved, vacuous=vacuous)
+    res.extra["solver_queries"] = res.extra.get("solver_queries", 0) + found.queries
+    if res.verdict in (Verdict.VIOLATED, Verdict.DEADLOCK):
+        # An invariant is printed only as the reason something holds: on a violation the partial proof of
+        # other properties is named, not presented as the result's invariant.
+        res.extra.pop("invariant", None)
+        if res.extra.pop("proved_by", None) is not None:
+            res.extra["proved_properties"] = sorted(p.name for p in proved if p.kind == "always")
     return res
 
 
@@ -304,6 +339,7 @@ def run_kind(model: Model, config: CheckConfig) -> CheckResult:
 
     system, res, t0, deadline = _prepare(model, config, "kind")
     targets = system.targets()
+    progress.phase(f"k-induction, k up to {config.depth}")
     # Half the time for the proof, the rest for counterexamples and witnesses.
     p = kind.prove(system, targets, config.depth, t0 + config.timeout / 2)
     res.extra["k"] = p.k
@@ -329,7 +365,9 @@ def run_pdr(model: Model, config: CheckConfig) -> CheckResult:
                               for a in pf.attempts]
     closers = [a.member for a in pf.attempts if a.proved]
     if pf.invariants:
-        res.extra["invariant"] = [f"[{inv.source}] {inv.text}" for inv in pf.invariants]
+        res.extra["invariant"] = [{"source": inv.source, "conjuncts": inv.conjuncts(),
+                                   "size": f"{inv.size} {'abstract states' if inv.source == 'closure' else 'clauses'}"}
+                                  for inv in pf.invariants]
         res.extra["proved_by"] = ", ".join(closers)
     why = [f"{a.member}: {a.outcome}" for a in pf.attempts if not a.proved]
     return _finish(res, model, system, config, t0, deadline, pf.proved, "by " + " + ".join(closers), why,

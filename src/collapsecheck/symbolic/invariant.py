@@ -30,6 +30,11 @@ class Invariant:
     source: str  # which portfolio member found it
     size: int = 0  # number of clauses or cubes
     details: dict[str, object] = field(default_factory=dict)
+    parts: list[str] = field(default_factory=list)  # the conjuncts as printed, one per line (else ``text``)
+
+    def conjuncts(self) -> list[str]:
+        """The invariant as a list of conjuncts, for printing one per line."""
+        return list(self.parts) if self.parts else [p for p in self.text.split("; ") if p]
 
 
 def recheck(system: System, inv: Invariant, targets: list[Target], deadline: float) -> list[str]:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import z3
 
+from collapsecheck import progress
 from collapsecheck.symbolic.bmc import Unrolling, new_solver
 from collapsecheck.symbolic.encode import Havoc
 from collapsecheck.symbolic.system import Frame, System, Target
@@ -61,7 +62,9 @@ def prove(system: System, targets: list[Target], max_k: int, deadline: float) ->
     step = new_solver(system)
     step.add(system.param_constraints())
     frames: list[Frame] = []
+    t0 = time.monotonic()
     for k in range(max_k + 1):
+        progress.figures(k=k, solver_s=round(time.monotonic() - t0, 1))
         f = system.frame(f"k{k}")
         step.add(system.domain(f))
         if frames:

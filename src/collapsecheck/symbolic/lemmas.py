@@ -23,6 +23,7 @@ from typing import Iterable
 
 import z3
 
+from collapsecheck import progress
 from collapsecheck.expr.sorts import ArraySort, BoolSort, EnumSort, IntRange, OwnerSort, Size
 from collapsecheck.model.core import Model
 from collapsecheck.symbolic.encode import Havoc
@@ -161,8 +162,15 @@ class Clause:
         return z3.Implies(z3.And([c.atom(terms, v) for c, v in self.premises]), concl)
 
 
-def mine(cols: Columns, rows: set[tuple], triples: bool = True) -> list[Clause]:
-    """Every clause of the templates that holds on all rows and says something."""
+def mine(cols: Columns, rows: set[tuple], triples: bool = True, deadline: float | None = None) -> list[Clause]:
+    """Every clause of the templates that holds on all rows and says something.
+
+    Quadratic in the columns times the rows (minutes at 512 pages): raises ``TimeoutError`` once past
+    ``deadline``, checked once per column pair."""
+    def late() -> None:
+        if deadline is not None and time.monotonic() > deadline:
+            raise TimeoutError(f"mining candidate lemmas: time limit after {len(out):,} candidates")
+
     data = list(rows)
     columns = cols.cols
     vals = [[c.value(r) for r in data] for c in columns]
@@ -182,6 +190,7 @@ def mine(cols: Columns, rows: set[tuple], triples: bool = True) -> list[Clause]:
     for i, j in itertools.permutations(range(len(columns)), 2):
         if not (usable[i] and usable[j]):
             continue
+        late()
         seen: dict[int, set[int]] = {}
         for a, b in zip(vals[i], vals[j]):
             seen.setdefault(a, set()).add(b)
@@ -194,6 +203,7 @@ def mine(cols: Columns, rows: set[tuple], triples: bool = True) -> list[Clause]:
                 for j in range(len(columns)):
                     if j in (i, k) or not usable[j]:
                         continue
+                    late()
                     seen2: dict[tuple[int, int], set[int]] = {}
                     for a, s, b in zip(vals[i], vals[k], vals[j]):
                         seen2.setdefault((a, s), set()).add(b)
@@ -237,7 +247,9 @@ def houdini(system: System, cols: Columns, clauses: list[Clause], targets: list[
     t0 = time.monotonic()
     st = Step(system, cols)
     items: list[tuple[z3.BoolRef, z3.BoolRef, object]] = []
-    for c in clauses:
+    for n, c in enumerate(clauses):
+        if n % 256 == 0 and time.monotonic() > deadline:
+            raise TimeoutError(f"Houdini ran out of time encoding candidate {n:,} of {len(clauses):,}")
         items.append((c.formula(st.tx), c.formula(st.ty), c))
     for tg in targets:
         hx, hy = Havoc(f"x{tg.name}", system.sizes), Havoc(f"y{tg.name}", system.sizes)
@@ -254,6 +266,7 @@ def houdini(system: System, cols: Columns, clauses: list[Clause], targets: list[
             if time.monotonic() > deadline:
                 raise TimeoutError("Houdini ran out of time")
             iterations += 1
+            progress.figures(iteration=iterations, lemmas_alive=len(alive))
             solver.push()
             if side == "y":
                 solver.add(z3.And([items[i][0] for i in alive]))
