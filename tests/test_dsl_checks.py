@@ -233,6 +233,41 @@ def test_run_time_error_through_the_cli_exits_15(write_model):
     assert res.exit_code == 15 and "ERROR" in res.output and "Traceback" not in res.output
 
 
+def test_a_state_whose_step_fails_is_not_a_deadlock(write_model):
+    # b's step cannot be evaluated once a has counted to 2: that state is the error's, not a deadlock
+    # (every other thread has finished), so no "also: a deadlock" note is made up from it.
+    res, _ = engine.check(loader.build(_model(write_model, RANGE)))
+    assert res.verdict == Verdict.ERROR and res.deadlock is None
+    real = _model(write_model, """
+n = m.var("n", IntRange(0, 1), init=0)
+go = m.var("go", BOOL, init=OneOf(False, True))
+a = m.thread("a")
+a.branch("inc", case(when=go, do={n: n + 2}, label="overflows"), otherwise(label="skip"))
+c = m.thread("c")
+c.step("wait", when=n == 1)
+""", "m2.py")
+    res, _ = engine.check(loader.build(real))
+    assert res.verdict == Verdict.ERROR and res.deadlock is not None  # a real one is still reported
+    assert len(res.deadlock) == 1 and res.deadlock.steps[0].case == "skip"
+
+
+def test_run_time_error_ends_the_trace_in_every_format(write_model, tmp_path):
+    # text, commit columns, the diagram's .txt/.mmd/.dot: each ends with the error and its file:line.
+    path = _model(write_model, RANGE)
+    where = re.compile(r"m\.py:(8|10): model m, thread '(a|b)', step 'inc\d?': n is assigned a value")
+    words = lambda text: " ".join(text.split())  # noqa: E731 - lines wrap at spaces anywhere
+    out = words(CliRunner().invoke(main, ["verify", str(path)]).output)
+    assert re.search(r"=> error after step 2: \S*" + where.pattern, out), out
+    out = words(CliRunner().invoke(main, ["verify", str(path), "--format", "commit"]).output)
+    assert "=> error after step 2" in out and where.search(out) and "trace to the error of 2 steps" in out, out
+    assert len(where.findall(out)) == 1, out  # said once, under the columns
+    for suffix in (".txt", ".mmd", ".dot"):
+        fig = tmp_path / f"d{suffix}"
+        res = CliRunner().invoke(main, ["diagram", str(path), "-o", str(fig)])
+        text = words(fig.read_text())
+        assert res.exit_code == 0 and "error after step 2" in text.lower() and "m.py:" in text, (suffix, text)
+
+
 def test_shorter_violation_outranks_a_run_time_error_in_every_engine(write_model):
     path = _model(write_model, RANGE + "m.always('small', n < 1)\n")
     model = loader.build(path)
