@@ -312,3 +312,39 @@ def test_gate_does_not_load_unlisted_files_and_warns_on_unexpected_coverage(tmp_
     (models / "manifest.toml").write_text('[[check]]\nmodel = "m"\nexpect = "holds"\nengines = ["explicit"]\n')
     res = CliRunner().invoke(main, ["verify", "--coverage", "--no-reports"])
     assert res.exit_code == 0 and "never exercised: case t:b[never]" in res.stderr
+
+
+@pytest.mark.parametrize("name,params", [
+    ("collapse_file_vs_madvise_collapse", {"variant": "v6_6", "pages": "2"}),
+    ("collapse_pte_mapped_thp_vs_pmd", {"variant": "stale_pmd"}),
+])
+def test_coverage_agrees_with_the_interpreter_over_every_reachable_state(name, params):
+    # The engine reads coverage from its transition caches; the reference interpreter (model/semantics.py)
+    # recomputes it from the stored states: every pc reached, every case enabled (a branch's first), every
+    # property item true somewhere. Both must name the same items.
+    from collapsecheck.expr.evaluate import evaluate
+    from collapsecheck.expr.nodes import show
+    from collapsecheck.explicit.coverage import case_name, property_items
+    from collapsecheck.explicit.run import run
+    from collapsecheck.model import semantics
+    from collapsecheck.model.builder import LOCK_EXIT_PROPERTY
+    from collapsecheck.result.coverage import items
+
+    model = loader.build(loader.resolve(name), params)
+    res = run(model, CheckConfig(options={"coverage": True}))
+    states = [res.artifacts["exploration"].compiled.decode(s) for s in res.artifacts["exploration"].packed]
+    pcs = {(t.index, s[model.layout.pc_slot[t.index]]) for s in states for t in model.threads}
+    taken = {aid for s in states for aid, _ in semantics.successors(model, s)}
+    steps = [f"{t.name}:{st.name}" for t in model.threads for k, st in enumerate(t.steps) if (t.index, k) not in pcs]
+    cases = [case_name(model, a.thread, a.step, a.case) for a in model.actions if a.id not in taken
+             and f"{model.threads[a.thread].name}:{model.threads[a.thread].steps[a.step].name}" not in steps]
+    never: list[str] = []
+    for p in model.always + model.sometimes:
+        if p.name == LOCK_EXIT_PROPERTY and p.loc is None:
+            continue
+        for it in property_items(p.expr):
+            n = f"{p.name}: {show(it)}"
+            if n not in never and not any(evaluate(it, semantics.StateView(model, s)) for s in states):
+                never.append(n)
+    mine = items({"unreached_steps": steps, "untaken_cases": cases, "never_true": never})
+    assert sorted(items(res.extra["coverage"])) == sorted(mine) and mine
