@@ -348,3 +348,30 @@ def test_coverage_agrees_with_the_interpreter_over_every_reachable_state(name, p
                 never.append(n)
     mine = items({"unreached_steps": steps, "untaken_cases": cases, "never_true": never})
     assert sorted(items(res.extra["coverage"])) == sorted(mine) and mine
+
+
+def test_verify_model_sarif_reports_a_run_time_error_and_a_deadlock_at_the_model(write_model):
+    # `verify MODEL --format sarif` has no manifest entry: the error points at its case's file:line with
+    # the trace, a deadlock at the model file with its path, never at a manifest the user did not give.
+    import json
+
+    out = CliRunner().invoke(main, ["verify", str(_model(write_model, RANGE)), "--format", "sarif"])
+    [res] = json.loads(out.output)["runs"][0]["results"]
+    where = res["locations"][0]["physicalLocation"]
+    assert out.exit_code == 15 and res["ruleId"] == "collapsecheck/model-error" and "codeFlows" in res
+    assert where["artifactLocation"]["uri"].endswith("m.py") and where["region"]["startLine"] in (8, 10)
+    dead = _model(write_model, """
+lk = kernel.SpinLock(m, "lk")
+go = m.var("go", BOOL, init=False)
+a = m.thread("a")
+a.step("lock", lk.lock(a))
+a.step("wait", when=go)
+a.step("unlock", lk.unlock(a))
+b = m.thread("b")
+b.step("lock", lk.lock(b), do={go: True})
+b.step("unlock", lk.unlock(b))
+""", "d.py")
+    out = CliRunner().invoke(main, ["verify", str(dead), "--format", "sarif"])
+    [res] = json.loads(out.output)["runs"][0]["results"]
+    assert out.exit_code == 11 and "deadlock" in res["message"]["text"] and "codeFlows" in res
+    assert res["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].endswith("d.py")
