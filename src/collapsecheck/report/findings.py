@@ -123,7 +123,7 @@ def row_findings(row: "Row", manifest: str = "models/manifest.toml") -> list["Fi
         rule = f"{e.model}/{prop}" if loc is not None else MISMATCH_RULE
         # An unexpected deadlock has no property, but its path is the evidence: keep it as the code flow.
         trace = r.trace if r is not None and r.verdict == Verdict.DEADLOCK and "deadlock" in p else None
-        what = "deadlocks" if standalone else "does not match the manifest"
+        what = "deadlocks" if standalone and "disagree" not in p else "does not match the manifest"
         out.append(Finding(rule, prop, "error", f"{where} {what}. {p}.", loc or _fallback_loc(row, manifest),
                            row, trace))
     return out

@@ -42,11 +42,12 @@ class Row:
 
 @dataclass(frozen=True)
 class Ending:
-    """How the trace ends: the violated property and the values it reads, or a deadlock."""
+    """How the trace ends: the violated property and the values it reads, a deadlock, or a run-time model
+    error (``detail``: its message with the failing case's or property's file:line)."""
 
     kind: str  # "violated" | "deadlock" | "cycle" | "error"
     title: str  # "violated: no_missing_page_becomes_present"
-    detail: str  # the property's expression, or the deadlock message
+    detail: str  # the property's expression, the deadlock message, or the error message
     doc: str
     reads: tuple[tuple[str, str], ...]  # (variable, value in the final state)
     loc: SourceLoc | None = None
