@@ -233,6 +233,41 @@ def test_run_time_error_through_the_cli_exits_15(write_model):
     assert res.exit_code == 15 and "ERROR" in res.output and "Traceback" not in res.output
 
 
+def test_a_state_whose_step_fails_is_not_a_deadlock(write_model):
+    # b's step cannot be evaluated once a has counted to 2: that state is the error's, not a deadlock
+    # (every other thread has finished), so no "also: a deadlock" note is made up from it.
+    res, _ = engine.check(loader.build(_model(write_model, RANGE)))
+    assert res.verdict == Verdict.ERROR and res.deadlock is None
+    real = _model(write_model, """
+n = m.var("n", IntRange(0, 1), init=0)
+go = m.var("go", BOOL, init=OneOf(False, True))
+a = m.thread("a")
+a.branch("inc", case(when=go, do={n: n + 2}, label="overflows"), otherwise(label="skip"))
+c = m.thread("c")
+c.step("wait", when=n == 1)
+""", "m2.py")
+    res, _ = engine.check(loader.build(real))
+    assert res.verdict == Verdict.ERROR and res.deadlock is not None  # a real one is still reported
+    assert len(res.deadlock) == 1 and res.deadlock.steps[0].case == "skip"
+
+
+def test_run_time_error_ends_the_trace_in_every_format(write_model, tmp_path):
+    # text, commit columns, the diagram's .txt/.mmd/.dot: each ends with the error and its file:line.
+    path = _model(write_model, RANGE)
+    where = re.compile(r"m\.py:(8|10): model m, thread '(a|b)', step 'inc\d?': n is assigned a value")
+    words = lambda text: " ".join(text.split())  # noqa: E731 - lines wrap at spaces anywhere
+    out = words(CliRunner().invoke(main, ["verify", str(path)]).output)
+    assert re.search(r"=> error after step 2: \S*" + where.pattern, out), out
+    out = words(CliRunner().invoke(main, ["verify", str(path), "--format", "commit"]).output)
+    assert "=> error after step 2" in out and where.search(out) and "trace to the error of 2 steps" in out, out
+    assert len(where.findall(out)) == 1, out  # said once, under the columns
+    for suffix in (".txt", ".mmd", ".dot"):
+        fig = tmp_path / f"d{suffix}"
+        res = CliRunner().invoke(main, ["diagram", str(path), "-o", str(fig)])
+        text = words(fig.read_text())
+        assert res.exit_code == 0 and "error after step 2" in text.lower() and "m.py:" in text, (suffix, text)
+
+
 def test_shorter_violation_outranks_a_run_time_error_in_every_engine(write_model):
     path = _model(write_model, RANGE + "m.always('small', n < 1)\n")
     model = loader.build(path)
@@ -277,3 +312,66 @@ def test_gate_does_not_load_unlisted_files_and_warns_on_unexpected_coverage(tmp_
     (models / "manifest.toml").write_text('[[check]]\nmodel = "m"\nexpect = "holds"\nengines = ["explicit"]\n')
     res = CliRunner().invoke(main, ["verify", "--coverage", "--no-reports"])
     assert res.exit_code == 0 and "never exercised: case t:b[never]" in res.stderr
+
+
+@pytest.mark.parametrize("name,params", [
+    ("collapse_file_vs_madvise_collapse", {"variant": "v6_6", "pages": "2"}),
+    ("collapse_pte_mapped_thp_vs_pmd", {"variant": "stale_pmd"}),
+])
+def test_coverage_agrees_with_the_interpreter_over_every_reachable_state(name, params):
+    # The engine reads coverage from its transition caches; the reference interpreter (model/semantics.py)
+    # recomputes it from the stored states: every pc reached, every case enabled (a branch's first), every
+    # property item true somewhere. Both must name the same items.
+    from collapsecheck.expr.evaluate import evaluate
+    from collapsecheck.expr.nodes import show
+    from collapsecheck.explicit.coverage import case_name, property_items
+    from collapsecheck.explicit.run import run
+    from collapsecheck.model import semantics
+    from collapsecheck.model.builder import LOCK_EXIT_PROPERTY
+    from collapsecheck.result.coverage import items
+
+    model = loader.build(loader.resolve(name), params)
+    res = run(model, CheckConfig(options={"coverage": True}))
+    states = [res.artifacts["exploration"].compiled.decode(s) for s in res.artifacts["exploration"].packed]
+    pcs = {(t.index, s[model.layout.pc_slot[t.index]]) for s in states for t in model.threads}
+    taken = {aid for s in states for aid, _ in semantics.successors(model, s)}
+    steps = [f"{t.name}:{st.name}" for t in model.threads for k, st in enumerate(t.steps) if (t.index, k) not in pcs]
+    cases = [case_name(model, a.thread, a.step, a.case) for a in model.actions if a.id not in taken
+             and f"{model.threads[a.thread].name}:{model.threads[a.thread].steps[a.step].name}" not in steps]
+    never: list[str] = []
+    for p in model.always + model.sometimes:
+        if p.name == LOCK_EXIT_PROPERTY and p.loc is None:
+            continue
+        for it in property_items(p.expr):
+            n = f"{p.name}: {show(it)}"
+            if n not in never and not any(evaluate(it, semantics.StateView(model, s)) for s in states):
+                never.append(n)
+    mine = items({"unreached_steps": steps, "untaken_cases": cases, "never_true": never})
+    assert sorted(items(res.extra["coverage"])) == sorted(mine) and mine
+
+
+def test_verify_model_sarif_reports_a_run_time_error_and_a_deadlock_at_the_model(write_model):
+    # `verify MODEL --format sarif` has no manifest entry: the error points at its case's file:line with
+    # the trace, a deadlock at the model file with its path, never at a manifest the user did not give.
+    import json
+
+    out = CliRunner().invoke(main, ["verify", str(_model(write_model, RANGE)), "--format", "sarif"])
+    [res] = json.loads(out.output)["runs"][0]["results"]
+    where = res["locations"][0]["physicalLocation"]
+    assert out.exit_code == 15 and res["ruleId"] == "collapsecheck/model-error" and "codeFlows" in res
+    assert where["artifactLocation"]["uri"].endswith("m.py") and where["region"]["startLine"] in (8, 10)
+    dead = _model(write_model, """
+lk = kernel.SpinLock(m, "lk")
+go = m.var("go", BOOL, init=False)
+a = m.thread("a")
+a.step("lock", lk.lock(a))
+a.step("wait", when=go)
+a.step("unlock", lk.unlock(a))
+b = m.thread("b")
+b.step("lock", lk.lock(b), do={go: True})
+b.step("unlock", lk.unlock(b))
+""", "d.py")
+    out = CliRunner().invoke(main, ["verify", str(dead), "--format", "sarif"])
+    [res] = json.loads(out.output)["runs"][0]["results"]
+    assert out.exit_code == 11 and "deadlock" in res["message"]["text"] and "codeFlows" in res
+    assert res["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].endswith("d.py")

@@ -223,3 +223,15 @@ def test_png_of_every_format_renders(stale, tmp_path):
         res = r.invoke(main, ["diagram", str(STALE), "-p", "variant=stale_pmd", "-o", str(out)])
         assert res.exit_code == 0, res.output
         assert out.stat().st_size > 0
+
+
+def test_leaving_a_tested_position_is_shown_as_well_as_entering_it(stale):
+    # M5 tests madvise_collapse@collapse_and_free_pmd: the step that enters it (8) and the step that leaves
+    # it (9, the flush itself) both say so, in the text and in the chart every figure is drawn from.
+    model, res, chart = stale
+    text = "\n".join(trace_lines(model, res.trace, "", res.property))
+    assert "madvise_collapse@collapse_and_free_pmd: false -> true" in text
+    assert "madvise_collapse@collapse_and_free_pmd: true -> false" in text
+    flips = [(r.number, e.old, e.new) for r in chart.rows for e in r.events
+             if e.var == "madvise_collapse@collapse_and_free_pmd"]
+    assert [f[1:] for f in flips] == [("false", "true"), ("true", "false")] and flips[0][0] < flips[1][0]

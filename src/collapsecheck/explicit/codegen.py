@@ -199,7 +199,7 @@ class _Gen(PyExpr):
         lines += ["    r = tuple(out)",
                   f"    C{ti}[s & M{ti}[pc]] = r",
                   "    return r", ""]
-        return lines + _guarded(f"miss{ti}", "()")
+        return lines + _guarded(f"miss{ti}", "()", step=True)
 
     def terminal_ok(self) -> str:
         parts = []
@@ -429,7 +429,9 @@ class _Gen(PyExpr):
                 body += expand(r, "        ")
         none = " or ".join(rs)
         if self.m.check_deadlock:
-            body += [f"        if not ({none}) and not term(s):",
+            # A state where a step raised a run-time model error is that error's, not a deadlock: the
+            # failing thread had no transitions only because its step could not be evaluated.
+            body += [f"        if not ({none}) and not term(s) and s not in ERRSTATES:",
                      "            if R.dead(i): want = 0"]
         body += ["        i += 1"]
         lines += ["    " + ln for ln in body]
@@ -468,15 +470,16 @@ class _Gen(PyExpr):
         return "\n".join(lines)
 
 
-def _guarded(name: str, nothing: str) -> list[str]:
+def _guarded(name: str, nothing: str, step: bool = False) -> list[str]:
     """``name(s)`` calls ``_name(s)``; a run-time model error is recorded (``_ERR``) and the state gets
     ``nothing`` (no transitions of that thread, no property hit), so the search goes on and the engine can
-    rank the error against violations by depth. Only cache misses pay for the extra call."""
+    rank the error against violations by depth. A failing step also marks its state (``ERRSTATES``) so
+    that the state is not taken for a deadlock. Only cache misses pay for the extra call."""
     return [f"def {name}(s):",
             "    try:",
             f"        return _{name}(s)",
             "    except _MRE as e:",
-            "        _ERR(e)",
+            "        _ERR(e)"] + (["        ERRSTATES.add(s)"] if step else []) + [
             f"        return {nothing}", ""]
 
 
@@ -505,7 +508,8 @@ def compile_model(model: Model, record_edges: bool = False) -> Compiled:
             errors.append(e)
 
     ns: dict[str, object] = {"_fail": _fail, "_ix": _ix, "_time": time.monotonic, "_MRE": ModelRuntimeError,
-                             "_ERR": _err, "ERRORS": errors}
+                             "_ERR": _err, "ERRORS": errors,
+                             "ERRSTATES": set()}
     caches: list[dict] = []
     for t in model.threads:
         c: dict = {}

@@ -199,6 +199,7 @@ def explore(model: Model, *, max_states: int = 5_000_000, timeout: float = 3600.
     found.stop_when_found = stop_when_found
     found.stop_on_deadlock = stop_on_deadlock
     comp.namespace["ERRORS"].clear()  # run-time model errors met by this search (codegen ``_guarded``)
+    comp.namespace["ERRSTATES"].clear()  # ... and the states whose step raised one (never deadlocks)
     memcheck = _memory_check(max_memory)
     status.phase("initial states")
     try:

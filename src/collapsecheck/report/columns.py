@@ -102,6 +102,8 @@ def ending_lines(chart: Chart, width: int, indent: str = "    ") -> list[str]:
     end = chart.ending
     if end is not None:
         out.append(indent + f"=> {end.title}")
+        if end.kind == "error":  # the failing step and its file:line (a violation's expression is below)
+            out += wrap_words(end.detail, width, indent + "   ", indent + "     ")
         for c in end.clauses:
             out += wrap_words(c.text, width, f"{indent}   {'holds ' if c.holds else 'FALSE '} ", indent + "          ")
             if c.values:

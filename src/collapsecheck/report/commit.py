@@ -29,7 +29,9 @@ def commit_text(model: Model, results: Mapping[str, CheckResult], full: bool = F
         chart = build_chart(model, r, full=full)
         head = f"{model.name} [{model.param_text}]: {str(r.verdict).upper()}"
         head += f": {r.property}" if r.property else ""
-        out += [head, f"  engine {r.engine} ({r.bound}): {r.stats.states:,} states; counterexample of "
+        what = {Verdict.DEADLOCK: "path to the deadlock", Verdict.ERROR: "trace to the error"}.get(
+            r.verdict, "counterexample")
+        out += [head, f"  engine {r.engine} ({r.bound}): {r.stats.states:,} states; {what} of "
                       f"{len(r.trace)} steps (shortest), {len(chart.rows)} shown, {chart.switches} thread "
                       "switches", ""]
         out += commit_columns(chart)
@@ -37,6 +39,6 @@ def commit_text(model: Model, results: Mapping[str, CheckResult], full: bool = F
             p = model.property(r.property)
             out += [""] + wrap_words(f"{p.name}: {show(p.expr)}", WIDTH, "    ", "        ")
             out += wrap_words(f"({p.doc})", WIDTH, "    ", "     ") if p.doc else []
-        elif r.message:
+        elif r.message and r.verdict != Verdict.ERROR:  # an error's message ends the columns already
             out += ["", f"    {r.message}"]
     return "\n".join(out)

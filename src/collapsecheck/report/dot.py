@@ -300,7 +300,7 @@ def _ending(chart: Chart, lane_id: dict[str, int]) -> list[str]:
     last = chart.rows[-1] if chart.rows else None
     rows: list[str] = []
     if end is not None:
-        title = end.title.upper() if end.kind == "deadlock" else end.title
+        title = end.title.upper() if end.kind in ("deadlock", "error") else end.title
         rows.append(f'<tr><td align="left"><font color="{VIOLATION}"><b>{_h(title)}</b></font></td></tr>')
         rows.append(_par(end.detail))
         if end.doc:

@@ -147,9 +147,9 @@ def fold_steps(model: Model, trace: Trace, prop: str | None, full: bool = False
     pending: dict[str, list[tuple[int, str, str, str]]] = {}
     for k, s in enumerate(trace.steps):
         if full or is_event(model, prop, s.action, st[k], st[k + 1]) or k == len(trace.steps) - 1:
-            # Entering a tested step is worth a word; leaving one only when nothing else is shown.
-            flips = position_changes(model, prop, s.action, st[k], st[k + 1])
-            moves = tuple(m for m in flips if m[2] == "true") or (tuple(flips) if not s.changes else ())
+            # Entering and leaving a tested step are both shown: a trace that only said "false -> true"
+            # would read as if the thread were still there, and two entries in a row as a contradiction.
+            moves = tuple(position_changes(model, prop, s.action, st[k], st[k + 1]))
             shown.append(Shown(k + 1, s, tuple(pending.pop(s.thread, ())), moves))
         else:
             folded.append(Folded(k + 1, s.thread, s.step, s.case, s.changes))

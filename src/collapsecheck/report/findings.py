@@ -44,6 +44,13 @@ def manifest_loc(row: "Row", manifest: str) -> SourceLoc:
     return SourceLoc(manifest, max(row.entry.line, 1))
 
 
+def _fallback_loc(row: "Row", manifest: str) -> SourceLoc:
+    """The manifest entry; for ``verify MODEL`` (no entry) the model file itself."""
+    if row.entry.line == 0 and row.model is not None and row.model.file:
+        return SourceLoc(row.model.file, 1)
+    return manifest_loc(row, manifest)
+
+
 def property_loc(model: "Model | None", name: str | None) -> SourceLoc | None:
     if model is None or name is None:
         return None
@@ -96,11 +103,19 @@ def row_findings(row: "Row", manifest: str = "models/manifest.toml") -> list["Fi
                 why = "The manifest does not expect this"
             msg = (f"{name} is violated in {where}. {why}; shortest counterexample: {len(trace)} steps "
                    f"(engine {r.engine}).")
-            loc = property_loc(model, name) or manifest_loc(row, manifest)
+            loc = property_loc(model, name) or _fallback_loc(row, manifest)
             out.append(Finding(f"{e.model}/{name}", name, level, msg, loc, row, trace))
+    if r is not None and r.verdict == Verdict.ERROR:
+        # A run-time model error points at the failing case or property (file:line), with its trace.
+        err = r.extra.get("model_error", {})
+        loc = SourceLoc(err["file"], err["line"]) if err.get("file") and err.get("line") else None
+        level = "note" if row.ok and not standalone else "error"
+        steps = len(r.trace) if r.trace is not None else 0
+        out.append(Finding(ERROR_RULE, None, level, f"{where} has a run-time model error after {steps} steps "
+                           f"(engine {r.engine}). {r.message}", loc or _fallback_loc(row, manifest), row, r.trace))
     for p in row.problems:
-        if standalone and "disagree" not in p:
-            continue  # "expected holds, observed violated" only restates the violation above
+        if standalone and "disagree" not in p and (r is None or r.verdict != Verdict.DEADLOCK):
+            continue  # "expected holds, observed violated/error" only restates the finding above
         # A mismatch that names a property (a witness never reached, another property failing) points at
         # it; so does an expected violation that did not happen. Pins and disagreements point at the entry.
         prop = _blamed(row, p)
@@ -108,8 +123,9 @@ def row_findings(row: "Row", manifest: str = "models/manifest.toml") -> list["Fi
         rule = f"{e.model}/{prop}" if loc is not None else MISMATCH_RULE
         # An unexpected deadlock has no property, but its path is the evidence: keep it as the code flow.
         trace = r.trace if r is not None and r.verdict == Verdict.DEADLOCK and "deadlock" in p else None
-        out.append(Finding(rule, prop, "error", f"{where} does not match the manifest. {p}.",
-                           loc or manifest_loc(row, manifest), row, trace))
+        what = "deadlocks" if standalone and "disagree" not in p else "does not match the manifest"
+        out.append(Finding(rule, prop, "error", f"{where} {what}. {p}.", loc or _fallback_loc(row, manifest),
+                           row, trace))
     return out
 
 

@@ -17,7 +17,7 @@ from collapsecheck.report.columns import commit_columns
 from collapsecheck.report.dot import chart_dot
 from collapsecheck.report.render import INSTALL_HINT, RenderUnavailable, render
 from collapsecheck.report.sequence import Chart, build_chart
-from collapsecheck.report.text import ending_lines, trace_lines
+from collapsecheck.report.text import ending_lines, ending_message, trace_lines
 from collapsecheck.result import CheckResult, Trace, Verdict
 
 if TYPE_CHECKING:
@@ -82,7 +82,7 @@ def _pick_trace(row: "Row", r: CheckResult) -> tuple[Trace | None, str | None]:
         return r.violations[row.entry.property], row.entry.property
     if r.verdict == Verdict.VIOLATED:
         return r.trace, r.property
-    if r.verdict == Verdict.DEADLOCK:
+    if r.verdict in (Verdict.DEADLOCK, Verdict.ERROR):
         return r.trace, None
     return None, None
 
@@ -128,7 +128,6 @@ def gather(row: "Row", want_svg: bool = True) -> Instance:
             inst.columns = commit_columns(inst.chart, indent="")
             lasso = inst.chart.cycle_start is not None
             inst.steps = trace_lines(model, inst.trace, "", inst.prop, lasso)
-            inst.steps += ending_lines(model, inst.trace, inst.prop,
-                                       r.message if r.verdict == Verdict.DEADLOCK else "", "", lasso)
+            inst.steps += ending_lines(model, inst.trace, inst.prop, ending_message(r), "", lasso)
     inst.facts = _facts(inst)
     return inst

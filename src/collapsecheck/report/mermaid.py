@@ -62,7 +62,7 @@ def chart_mermaid(chart: Chart) -> str:
     if chart.ending is not None and chart.rows:
         last_lane = pid[chart.rows[-1].lane]
         end = chart.ending
-        body = [_m(end.title)]
+        body = [_m(end.title)] + ([_lines(end.detail)] if end.kind == "error" else [])
         for c in end.clauses:
             body.append(_lines(("holds: " if c.holds else "FALSE: ") + c.text))
             if c.values:

@@ -42,11 +42,12 @@ class Row:
 
 @dataclass(frozen=True)
 class Ending:
-    """How the trace ends: the violated property and the values it reads, or a deadlock."""
+    """How the trace ends: the violated property and the values it reads, a deadlock, or a run-time model
+    error (``detail``: its message with the failing case's or property's file:line)."""
 
-    kind: str  # "violated" | "deadlock" | "cycle"
+    kind: str  # "violated" | "deadlock" | "cycle" | "error"
     title: str  # "violated: no_missing_page_becomes_present"
-    detail: str  # the property's expression, or the deadlock message
+    detail: str  # the property's expression, the deadlock message, or the error message
     doc: str
     reads: tuple[tuple[str, str], ...]  # (variable, value in the final state)
     loc: SourceLoc | None = None
@@ -202,6 +203,11 @@ def clauses(model: Model, expr: Expr, state: tuple) -> list[Clause]:
     return out
 
 
+def error_title(steps: int) -> str:
+    """How a trace to a run-time model error ends: the message then says which step or property failed."""
+    return f"error after step {steps}" if steps else "error in the initial state"
+
+
 def _ending(model: Model, res: CheckResult, trace: Trace, prop_name: str | None) -> Ending | None:
     final = trace.states[-1] if trace.states else None
     if prop_name is not None:
@@ -217,6 +223,13 @@ def _ending(model: Model, res: CheckResult, trace: Trace, prop_name: str | None)
     if res.verdict == Verdict.DEADLOCK:
         return Ending("deadlock", "deadlock", res.message or "no thread can move", "", (), None,
                       held=tuple(held_locks(model, trace)))
+    if res.verdict == Verdict.ERROR and trace is res.trace:
+        # The trace ends in the state where a step cannot be evaluated: the message names the step and
+        # its file:line, so every figure says why the trace stops there.
+        err = res.extra.get("model_error", {})
+        loc = SourceLoc(err["file"], err["line"]) if err.get("file") and err.get("line") else None
+        return Ending("error", error_title(len(trace.steps)),
+                      res.message or "run-time model error", "", (), loc, held=tuple(held_locks(model, trace)))
     return None
 
 

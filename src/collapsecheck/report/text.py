@@ -10,7 +10,7 @@ import textwrap
 from collapsecheck.expr.printer import show
 from collapsecheck.model.core import Model
 from collapsecheck.report.events import fold_steps, held_locks
-from collapsecheck.report.sequence import clauses, fold_note
+from collapsecheck.report.sequence import clauses, error_title, fold_note
 from collapsecheck.result import CheckResult, Trace, Verdict
 
 WIDTH = 110  # wrap long lines (initial values, notes) here, at word boundaries only
@@ -85,12 +85,21 @@ def ending_lines(model: Model, trace: Trace, prop: str | None, message: str = ""
                     out += wrap_words("with " + ", ".join(f"{n} = {v}" for n, v in c.values), WIDTH,
                                       f"{indent}            ", f"{indent}              ")
     elif message:
-        out.append(f"{indent}=> {message}")
+        out += wrap_words(f"=> {message}", WIDTH, indent, indent + "     ")
     if trace.states:
         held = held_locks(model, trace)
         out.append(f"{indent}   locks held at the last state: "
                    + (", ".join(f"{lk} by {who}" for lk, who in held) if held else "none"))
     return out
+
+
+def ending_message(res: CheckResult) -> str:
+    """What ends a trace that violates no property: the deadlock, or the step that fails (file:line)."""
+    if res.verdict == Verdict.DEADLOCK:
+        return res.message
+    if res.verdict == Verdict.ERROR and res.trace is not None:
+        return f"{error_title(len(res.trace.steps))}: {res.message}"
+    return ""
 
 
 def _step_name(step: str, case: str | None) -> str:
@@ -117,8 +126,7 @@ def format_result(model: Model | None, res: CheckResult, full: bool = False) -> 
         prop = res.property if res.verdict == Verdict.VIOLATED else None
         lasso = prop in res.extra.get("cycle_start", {})
         lines += trace_lines(model, res.trace, "    ", prop, full or lasso)
-        lines += ending_lines(model, res.trace, prop, res.message if res.verdict == Verdict.DEADLOCK else "",
-                              "    ", lasso)
+        lines += ending_lines(model, res.trace, prop, ending_message(res), "    ", lasso)
     others = sorted(set(res.violations) - {res.property or ""})
     if others:
         lines.append("  also violated: " + ", ".join(f"{n} ({len(res.violations[n])} steps)" for n in others))
