@@ -5,8 +5,21 @@ whether any pending target is reached *exactly* at frame k. Every earlier depth 
 targets still pending, so a target first hit at depth k has no shorter path: BMC finds shortest
 counterexamples, as the explicit engine's BFS does. A hit is turned into a trace by ``decode`` (flat:
 decode and replay; reduced: concretise and replay); a hit that does not concretise was spurious, its
-action sequence is blocked for that target and the search goes on. This module searches; it must not
-decide verdicts.
+action sequence is blocked for that target and the search goes on.
+
+*Blocking a spurious action sequence.* With a fixed size the concretiser's "no" is exact (it asks Z3 for
+any initial state of the full model at that size), so blocking the sequence loses nothing. With a
+*symbolic* size the concretiser answers for the one size the solver picked; blocking only that (sequence,
+size) pair made the solver offer the same sequence at size + 1, + 2, ... until ``MAX_SPURIOUS`` was used
+up by one sequence. So the sequence is blocked for every size, and the search records it as *set aside*
+(``Search.set_aside``): the bound is then no longer exhaustive for that target, which the engine must say
+(it never concludes "no violation up to depth k" for a target with set-aside sequences).
+
+*Settling.* With ``settle=True`` the search stops at the end of the first depth at which an ``always``
+property was hit: the verdict is then "violated" whatever deeper depths hold, and every hit is a shortest
+counterexample over *all* targets (a deadlock does not settle it: a violation outranks a deadlock). What was still pending is recorded as
+searched only up to that depth (``Search.settled_at``, ``Search.pending``), never as "not reached". This
+module searches; it must not decide verdicts.
 """
 
 from __future__ import annotations
@@ -22,6 +35,16 @@ from collapsecheck.symbolic.encode import Havoc
 from collapsecheck.symbolic.system import Frame, System, Target
 
 MAX_SPURIOUS = 25  # abstract traces blocked per target before giving up on it
+
+class Undecided(Exception):
+    """A decoder could not tell whether an abstract trace is real (``why``: "time" or "unknown").
+
+    It must not answer None then: None means *spurious*, and a spurious sequence is blocked."""
+
+    def __init__(self, why: str) -> None:
+        super().__init__(why)
+        self.why = why
+
 
 Decoder = Callable[[z3.ModelRef, list[Frame], list[z3.ArithRef], Target], "Trace | None"]
 
@@ -42,6 +65,9 @@ class Search:
     stop: str | None = None  # "time" or "unknown" when the solver gave up
     spurious: dict[str, int] = field(default_factory=dict)  # target -> abstract traces that did not concretise
     gave_up: list[str] = field(default_factory=list)  # targets abandoned after MAX_SPURIOUS spurious traces
+    set_aside: dict[str, int] = field(default_factory=dict)  # target -> sequences blocked for every size
+    settled_at: int | None = None  # settle=True: the depth at which the verdict was settled
+    pending: list[str] = field(default_factory=list)  # targets still pending when the search stopped
     queries: int = 0
 
 
@@ -96,11 +122,12 @@ class Unrolling:
 
 
 def search(system: System, targets: list[Target], max_depth: int, deadline: float, decode: Decoder,
-           unrolling: Unrolling | None = None, prune: Callable[[list[Target], "Search"], list[Target]] | None = None
-           ) -> Search:
+           unrolling: Unrolling | None = None, prune: Callable[[list[Target], "Search"], list[Target]] | None = None,
+           settle: bool = False) -> Search:
     """Shortest hits of ``targets`` up to ``max_depth`` (stops early when every target is hit).
 
-    ``prune`` may drop pending targets that can no longer change the verdict after a hit."""
+    ``prune`` may drop pending targets that can no longer change the verdict after a hit; ``settle`` stops
+    at the end of the first depth with a violation or deadlock (see the module docstring)."""
     u = unrolling or Unrolling(system)
     out = Search()
     pending = list(targets)
@@ -115,29 +142,39 @@ def search(system: System, targets: list[Target], max_depth: int, deadline: floa
             r = u.check([z3.Or(forms)] + hv.side, deadline)
             if r == z3.unknown:
                 out.stop = "time" if time.monotonic() >= deadline else "unknown"
+                out.pending = [tg.name for tg in pending]
                 return out
             if r == z3.unsat:
                 break
             zm = u.model()
             hit_now = [tg for tg, fm in zip(pending, forms) if z3.is_true(zm.eval(fm, model_completion=True))]
             for tg in hit_now:
-                trace = decode(zm, u.frames[:k + 1], u.sels[:k], tg)
+                try:
+                    trace = decode(zm, u.frames[:k + 1], u.sels[:k], tg)
+                except Undecided as e:  # the concretiser ran out of time or Z3 said unknown: not spurious
+                    out.stop = e.why
+                    out.pending = [tg.name for tg in pending]
+                    return out
                 if trace is not None:
                     out.hits[tg.name] = Hit(tg, k, trace)
                     continue
-                # Spurious (only under the reduction): block this action sequence for this target.
+                # Spurious (only under the reduction): block this action sequence for this target, at every
+                # size (see the module docstring: blocking per size re-offers the sequence at each size).
                 out.spurious[tg.name] = out.spurious.get(tg.name, 0) + 1
                 same = [s == zm.eval(s, model_completion=True) for s in u.sels[:k]]
-                if system.reduction is not None and system.reduction.symbolic:
-                    n = system.params[0]  # the symbolic size: the same actions may be real at another size
-                    same.append(n == zm.eval(n, model_completion=True))
                 blocked.setdefault(tg.name, []).append(z3.Not(z3.And(same)) if same else z3.BoolVal(False))
+                if system.reduction is not None and system.reduction.symbolic:
+                    out.set_aside[tg.name] = out.set_aside.get(tg.name, 0) + 1
                 if out.spurious[tg.name] >= MAX_SPURIOUS:
                     out.gave_up.append(tg.name)
             pending = [tg for tg in pending if tg.name not in out.hits and tg.name not in out.gave_up]
             if prune is not None and hit_now:
                 pending = prune(pending, out)
         out.depth = k
+        if settle and any(h.target.kind == "always" for h in out.hits.values()):
+            out.settled_at = k
+            break
         if not pending:
             break
+    out.pending = [tg.name for tg in pending]
     return out

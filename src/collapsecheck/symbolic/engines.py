@@ -53,19 +53,24 @@ def choose_reduction(model: Model, config: CheckConfig) -> reduction.Reduction |
 
 
 def make_decoder(system: System, deadline: float) -> bmc.Decoder:
-    """Flat: decode and replay. Reduced: concretise the action sequence at the concrete size, replay."""
+    """Flat: decode and replay. Reduced: concretise the action sequence at the concrete size, replay.
+
+    The model rebuilt at a solver-picked size and its flat system are built once per size."""
     if system.reduction is None:
         return lambda zm, frames, sels, tg: trace.decode_flat(system, zm, frames, sels, tg)
     red = system.reduction
+    conc = trace.Concretizer(system.model)
+    rebuilt: dict[int, Model] = {red.value: system.model}
 
     def decode(zm: z3.ModelRef, frames: list[Frame], sels: list[z3.ArithRef], tg: Target) -> Any:
         aids = trace.decode_actions(zm, sels)
         model = system.model
         if red.symbolic:
             n = zm.eval(system.params[0], model_completion=True).as_long()  # type: ignore[attr-defined]
-            if n != red.value:
-                model = reduction.rebuild(model, red.size, n)
-        return trace.concretize(model, aids, tg, deadline)
+            if n not in rebuilt:
+                rebuilt[n] = reduction.rebuild(model, red.size, n)
+            model = rebuilt[n]
+        return conc(model, aids, tg, deadline)
 
     return decode
 
@@ -132,6 +137,11 @@ def stop_reason(found: bmc.Search, what: str) -> list[str]:
     for name in found.gave_up:
         out.append(f"{what}: {found.spurious[name]} abstract traces to {name} were spurious (the reduction is "
                    "too coarse for them)")
+    for name, n in found.set_aside.items():
+        if name not in found.gave_up and name in found.pending:
+            out.append(f"{what}: {n} abstract action sequence{'s' if n > 1 else ''} to {name} did not concretise at "
+                       "the size the solver picked and were set aside for every size, so the bound is not "
+                       f"exhaustive for {name}")
     return out
 
 
@@ -167,13 +177,38 @@ def run_bmc(model: Model, config: CheckConfig) -> CheckResult:
     describe_encoding(res, red)
     targets = system.targets() + system.witness_targets()
     found = bmc.search(system, targets, config.depth, deadline, make_decoder(system, deadline),
-                       prune=verdict_settled(model))
+                       prune=verdict_settled(model), settle=True)
     apply_search(res, model, found)
     res.bound = f"bounded (depth <= {found.depth})" + (f", {red.label}" if red else "")
     decide(res, model, proved=False, unresolved=stop_reason(found, "bmc"), vacuous=[])
+    if found.settled_at is not None:
+        settled_search(res, model, found)
     res.stats = Stats(0, 0, max(found.depth, 0), time.monotonic() - t0)
     res.extra["solver_queries"] = found.queries
     return res
+
+
+def settled_search(res: CheckResult, model: Model, found: bmc.Search) -> None:
+    """What a search that stopped once the verdict was settled did not look at, said as such.
+
+    Every depth up to ``settled_at`` was searched for every target still pending then; nothing deeper was.
+    So an unhit witness is "not searched beyond depth k", not "not reached", and the violations listed are
+    the ones of length k (the shortest of all), not every violated property."""
+    k = found.settled_at
+    unsearched = [n for n, v in res.witnesses.items() if v is None]
+    for n in unsearched:
+        del res.witnesses[n]
+    hit = sorted(n for n, h in found.hits.items() if h.target.kind == "always")
+    rest = [p.name for p in model.always if p.name not in hit]
+    parts = [f"bmc stopped at depth {k}, where the verdict was settled (every target searched up to depth {k - 1}; "
+             f"at depth {k}, the properties declared before the reported one)"]
+    if rest:
+        parts.append(f"not searched beyond depth {k}: propert{'ies' if len(rest) > 1 else 'y'} {', '.join(rest)}")
+    if unsearched:
+        parts.append(f"witness{'es' if len(unsearched) > 1 else ''} {', '.join(unsearched)}")
+    res.message = "; ".join(parts)
+    res.extra["settled_at_depth"] = k
+    res.extra["not_searched_beyond_depth"] = {"depth": k, "properties": rest, "witnesses": unsearched}
 
 
 def _prepare(model: Model, config: CheckConfig, engine: str) -> tuple[System, CheckResult, float, float]:

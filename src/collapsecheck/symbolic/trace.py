@@ -26,7 +26,7 @@ from collapsecheck.expr.sorts import ArraySort
 from collapsecheck.model import semantics
 from collapsecheck.model.core import Model
 from collapsecheck.result import Trace
-from collapsecheck.symbolic.encode import Havoc, from_z3
+from collapsecheck.symbolic.encode import ArrayVal, Havoc, from_z3, value_term
 from collapsecheck.symbolic.system import Frame, System, Target
 
 
@@ -114,31 +114,116 @@ def decode_actions(zm: z3.ModelRef, sels: list[z3.ArithRef]) -> list[int]:
     return [zm.eval(s, model_completion=True).as_long() for s in sels]  # type: ignore[attr-defined]
 
 
-def concretize(model: Model, aids: list[int], target: Target, deadline: float) -> Trace | None:
+class Concretizer:
+    """Concretises abstract action sequences of one model at concrete sizes (:func:`concretize`).
+
+    The flat transition system of each size is built once and kept: building it is most of the cost of a
+    concretisation at 512 pages, and a search may concretise dozens of abstract traces."""
+
+    def __init__(self, model: Model) -> None:
+        self.model = model
+        self._systems: dict[int, System] = {}
+
+    def system(self, model: Model) -> System:
+        got = self._systems.get(id(model))
+        if got is None or got.model is not model:
+            got = self._systems[id(model)] = System(model)
+        return got
+
+    def __call__(self, model: Model, aids: list[int], target: Target, deadline: float) -> Trace | None:
+        return concretize(model, aids, target, deadline, self.system(model))
+
+
+def concretize(model: Model, aids: list[int], target: Target, deadline: float,
+               system: System | None = None) -> Trace | None:
     """A concrete run of ``model`` taking exactly the actions ``aids`` and reaching ``target``, replayed.
 
-    None when no initial state makes the abstract trace real (it was spurious) or time ran out."""
-    system = System(model)
+    None when no initial state makes the abstract trace real (it was spurious: Z3 proved it). Raises
+    :class:`~collapsecheck.symbolic.bmc.Undecided` when time ran out or Z3 answered unknown, so that an
+    undecided trace is never taken for a spurious one.
+
+    Symbolic execution over the flat model: every slot with a single initial choice (program counters,
+    loop indices, flags) starts as that constant, so indices stay concrete along the sequence, reads are
+    plain element picks and each step's guard simplifies to a small formula over the nondeterministic
+    initial choices; only the steps the sequence takes, and for a range or deadlock target only the steps
+    the threads are at, are encoded. Z3's finite-domain solver then picks the initial contents."""
+    from collapsecheck.symbolic.bmc import Undecided, new_solver
+
+    system = system or System(model)
     hv = Havoc("c", system.sizes)
-    f = system.frame("c0")
-    cons: list[z3.BoolRef] = [system.domain(f), system.init(f, hv)]
+    fresh = system.frame("c0")
+    vals: dict[tuple, z3.ExprRef] = {}
+    for k in system.keys:
+        choices = (0,) if k.decl is None else k.decl.init[k.elem]
+        vals[k.key] = value_term(k.sort, choices[0]) if len(choices) == 1 else fresh.vals[k.key]
+    f: Frame = _Memo(system, "c0", vals)
     f0 = f
+    cons: list[z3.BoolRef] = [system.domain(f), system.init(f, hv)]
     for n, aid in enumerate(aids, 1):
-        en, f = system.step_frame(aid, f, hv, f"c{n}")
+        en, nxt = system.step_frame(aid, f, hv, f"c{n}")
+        f = _Memo(system, nxt.tag, nxt.vals)
         en = z3.simplify(en)
         if z3.is_false(en):
             return None
         cons.append(en)
     tg = Target(target.kind, target.name, _same_prop(model, target))
-    cons.append(system.target(tg, f, hv))
-    solver = z3.Solver()
-    solver.set("timeout", max(1, int((deadline - time.monotonic()) * 1000)))
-    solver.add(cons + hv.side)
-    if solver.check() != z3.sat:
+    cons.append(_target_here(system, tg, f, hv))
+    cons = [c for c in (z3.simplify(c) for c in cons + hv.side) if not z3.is_true(c)]
+    if any(z3.is_false(c) for c in cons):
         return None
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise Undecided("time")
+    solver = new_solver(system)
+    solver.set("timeout", max(1, int(left * 1000)))
+    solver.add(cons)
+    r = solver.check()
+    if r == z3.unsat:
+        return None
+    if r != z3.sat:
+        raise Undecided("time" if time.monotonic() >= deadline else "unknown")
     zm = solver.model()
     s0 = state_of(model, f0, zm)
     return replay_checked(model, s0, aids, tg)
+
+
+class _Memo(Frame):
+    """A frame that builds the view of each flat array once (a read of a 512-page array otherwise lists
+    its 512 terms again at every read)."""
+
+    def __init__(self, system: System, tag: str, vals: dict) -> None:
+        super().__init__(system, tag, vals)
+        self._views: dict[int, ArrayVal] = {}
+
+    def array(self, decl):  # type: ignore[no-untyped-def]
+        got = self._views.get(id(decl))
+        if got is None:
+            got = self._views[id(decl)] = super().array(decl)
+        return got
+
+
+def _target_here(system: System, tg: Target, f: Frame, hv: Havoc) -> z3.BoolRef:
+    """``system.target`` for one frame of a symbolic execution, encoding only the steps the threads are at.
+
+    For a range or deadlock target ``system.target`` encodes every action of the model; after a concrete
+    action sequence every program counter is a constant, so only one step per thread can matter."""
+    if tg.kind not in ("range", "deadlock"):
+        return system.target(tg, f, hv)
+    model = system.model
+    pcs = [z3.simplify(f.pc(t.index)) for t in model.threads]
+    if not all(z3.is_int_value(pc) for pc in pcs):
+        return system.target(tg, f, hv)
+    at = [pc.as_long() for pc in pcs]  # type: ignore[attr-defined]
+    if tg.kind == "range":
+        return z3.Or([system.action(a.id, f, hv)[2] for a in model.actions if at[a.thread] == a.step])
+    stuck: list[z3.BoolRef] = []
+    ok = True
+    for t in model.threads:
+        k = at[t.index]
+        if k < len(t.steps):
+            stuck += [z3.Not(system.enc.term(c.guard, f, hv)) for c in t.steps[k].cases]
+            ok = ok and t.steps[k].end_ok
+    return z3.BoolVal(False) if ok else z3.And(stuck)
 
 
 def _same_prop(model: Model, target: Target):  # type: ignore[no-untyped-def]
