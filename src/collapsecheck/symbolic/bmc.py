@@ -46,6 +46,10 @@ class Undecided(Exception):
         self.why = why
 
 
+# The order in which target kinds are queried at each depth: violations first, so that a settling search
+# stops at a violation without first concretising the range errors and witnesses of the same depth.
+GROUPS = (("always", "deadlock"), ("range",), ("sometimes",))
+
 Decoder = Callable[[z3.ModelRef, list[Frame], list[z3.ArithRef], Target], "Trace | None"]
 
 
@@ -135,41 +139,45 @@ def search(system: System, targets: list[Target], max_depth: int, deadline: floa
     for k in range(max_depth + 1):
         while len(u.frames) <= k:
             u.extend()
-        while pending:
-            hv = Havoc(f"q{k}.{out.queries}", system.sizes)
-            forms = [z3.And([system.target(tg, u.frames[k], hv)] + blocked.get(tg.name, [])) for tg in pending]
-            out.queries += 1
-            r = u.check([z3.Or(forms)] + hv.side, deadline)
-            if r == z3.unknown:
-                out.stop = "time" if time.monotonic() >= deadline else "unknown"
-                out.pending = [tg.name for tg in pending]
-                return out
-            if r == z3.unsat:
-                break
-            zm = u.model()
-            hit_now = [tg for tg, fm in zip(pending, forms) if z3.is_true(zm.eval(fm, model_completion=True))]
-            for tg in hit_now:
-                try:
-                    trace = decode(zm, u.frames[:k + 1], u.sels[:k], tg)
-                except Undecided as e:  # the concretiser ran out of time or Z3 said unknown: not spurious
-                    out.stop = e.why
+        for kinds in GROUPS:
+            while True:
+                group = [tg for tg in pending if tg.kind in kinds]
+                if not group:
+                    break
+                hv = Havoc(f"q{k}.{out.queries}", system.sizes)
+                forms = [z3.And([system.target(tg, u.frames[k], hv)] + blocked.get(tg.name, [])) for tg in group]
+                out.queries += 1
+                r = u.check([z3.Or(forms)] + hv.side, deadline)
+                if r == z3.unknown:
+                    out.stop = "time" if time.monotonic() >= deadline else "unknown"
                     out.pending = [tg.name for tg in pending]
                     return out
-                if trace is not None:
-                    out.hits[tg.name] = Hit(tg, k, trace)
-                    continue
-                # Spurious (only under the reduction): block this action sequence for this target, at every
-                # size (see the module docstring: blocking per size re-offers the sequence at each size).
-                out.spurious[tg.name] = out.spurious.get(tg.name, 0) + 1
-                same = [s == zm.eval(s, model_completion=True) for s in u.sels[:k]]
-                blocked.setdefault(tg.name, []).append(z3.Not(z3.And(same)) if same else z3.BoolVal(False))
-                if system.reduction is not None and system.reduction.symbolic:
-                    out.set_aside[tg.name] = out.set_aside.get(tg.name, 0) + 1
-                if out.spurious[tg.name] >= MAX_SPURIOUS:
-                    out.gave_up.append(tg.name)
-            pending = [tg for tg in pending if tg.name not in out.hits and tg.name not in out.gave_up]
-            if prune is not None and hit_now:
-                pending = prune(pending, out)
+                if r == z3.unsat:
+                    break
+                zm = u.model()
+                hit_now = [tg for tg, fm in zip(group, forms) if z3.is_true(zm.eval(fm, model_completion=True))]
+                for tg in hit_now:
+                    try:
+                        trace = decode(zm, u.frames[:k + 1], u.sels[:k], tg)
+                    except Undecided as e:  # the concretiser ran out of time or Z3 said unknown: not spurious
+                        out.stop = e.why
+                        out.pending = [tg.name for tg in pending]
+                        return out
+                    if trace is not None:
+                        out.hits[tg.name] = Hit(tg, k, trace)
+                        continue
+                    # Spurious (only under the reduction): block this action sequence for this target, at every
+                    # size (see the module docstring: blocking per size re-offers the sequence at each size).
+                    out.spurious[tg.name] = out.spurious.get(tg.name, 0) + 1
+                    same = [s == zm.eval(s, model_completion=True) for s in u.sels[:k]]
+                    blocked.setdefault(tg.name, []).append(z3.Not(z3.And(same)) if same else z3.BoolVal(False))
+                    if system.reduction is not None and system.reduction.symbolic:
+                        out.set_aside[tg.name] = out.set_aside.get(tg.name, 0) + 1
+                    if out.spurious[tg.name] >= MAX_SPURIOUS:
+                        out.gave_up.append(tg.name)
+                pending = [tg for tg in pending if tg.name not in out.hits and tg.name not in out.gave_up]
+                if prune is not None and hit_now:
+                    pending = prune(pending, out)
         out.depth = k
         if settle and any(h.target.kind == "always" for h in out.hits.values()):
             out.settled_at = k

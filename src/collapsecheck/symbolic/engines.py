@@ -64,6 +64,8 @@ def make_decoder(system: System, deadline: float) -> bmc.Decoder:
 
     def decode(zm: z3.ModelRef, frames: list[Frame], sels: list[z3.ArithRef], tg: Target) -> Any:
         aids = trace.decode_actions(zm, sels)
+        if trace.spurious_by_refinement(system, zm, frames, aids, tg, deadline):
+            return None
         model = system.model
         if red.symbolic:
             n = zm.eval(system.params[0], model_completion=True).as_long()  # type: ignore[attr-defined]

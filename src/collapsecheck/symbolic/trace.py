@@ -15,6 +15,7 @@ decide verdicts.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 
 import z3
@@ -22,7 +23,7 @@ import z3
 from collapsecheck.errors import InternalError, ModelError
 from collapsecheck.expr.evaluate import evaluate
 from collapsecheck.explicit.engine import make_trace
-from collapsecheck.expr.sorts import ArraySort
+from collapsecheck.expr.sorts import ArraySort, IntRange
 from collapsecheck.model import semantics
 from collapsecheck.model.core import Model
 from collapsecheck.result import Trace
@@ -112,6 +113,63 @@ def decode_flat(system: System, zm: z3.ModelRef, frames: list[Frame], sels: list
 
 def decode_actions(zm: z3.ModelRef, sels: list[z3.ArithRef]) -> list[int]:
     return [zm.eval(s, model_completion=True).as_long() for s in sels]  # type: ignore[attr-defined]
+
+
+MAX_REFINED = 8  # extra tracked pages of the refinement check
+
+
+def spurious_by_refinement(system: System, zm: z3.ModelRef, frames: list[Frame], aids: list[int], target: Target,
+                           deadline: float) -> bool:
+    """True when the abstract trace is *proved* spurious by a finer abstraction; False when undecided.
+
+    The reduced system re-runs the action sequence with extra tracked pages pinned to every page index the
+    trace's scalars take along the abstract run (loop counters, cursors: the exact scalar values of the
+    solver's model), so reads at those pages are exact instead of nondeterministic. A finer reduction still
+    over-approximates the model (docs/symbolic.md), so "no run of the sequence reaches the target" here
+    means no concrete run does: the trace is spurious, without the flat concretisation at the full size.
+    Typical catch: ``ref[index] + 1`` out of range because ``ref`` at the loop index was an arbitrary value.
+    "Maybe" (sat, unknown, time) answers False, and the caller concretises exactly."""
+    red = system.reduction
+    assert red is not None
+    size = red.value
+    if red.symbolic:
+        size = zm.eval(system.params[0], model_completion=True).as_long()  # type: ignore[attr-defined]
+    hi = size + red.array_offset
+    pages: list[int] = []
+    for f in frames:
+        for k in system.keys:
+            if k.decl is None or not isinstance(k.sort, IntRange) or system.is_tracked(k.decl):
+                continue
+            v = zm.eval(f.vals[k.key], model_completion=True)
+            if z3.is_int_value(v) and 0 <= v.as_long() < hi and v.as_long() not in pages:  # type: ignore[attr-defined]
+                pages.append(v.as_long())  # type: ignore[attr-defined]
+    pages = pages[:MAX_REFINED]
+    if not pages:
+        return False
+    fine = System(system.model, dataclasses.replace(red, tracked=red.tracked + len(pages)))
+    cons: list[z3.BoolRef] = [fine.param_constraints()]
+    if red.symbolic:
+        cons.append(fine.params[0] == size)
+    cons += [fine.tracked[red.tracked + j] == p for j, p in enumerate(pages)]
+    hv = Havoc("r0", fine.sizes)
+    f = fine.frame("r0")
+    cons += [fine.domain(f), fine.init(f, hv)]
+    side = list(hv.side)
+    for n, aid in enumerate(aids, 1):
+        hv = Havoc(f"r{n}", fine.sizes)
+        en, f = fine.step_frame(aid, f, hv, f"r{n}")
+        cons.append(en)
+        side += hv.side
+    hv = Havoc("rt", fine.sizes)
+    cons.append(fine.target(Target(target.kind, target.name, target.prop), f, hv))
+    side += hv.side
+    left = deadline - time.monotonic()
+    if left <= 0:
+        return False
+    solver = z3.Solver()
+    solver.set("timeout", max(1, int(min(left, 10.0) * 1000)))
+    solver.add(cons + side)
+    return solver.check() == z3.unsat
 
 
 class Concretizer:
