@@ -24,7 +24,7 @@ from collapsecheck.errors import UsageError
 from collapsecheck.model import semantics
 from collapsecheck.model.core import Model
 from collapsecheck.result import CheckResult, Stats, Verdict
-from collapsecheck.symbolic import bmc, reduction, trace
+from collapsecheck.symbolic import bmc, certificate_trace, reduction, trace
 from collapsecheck.symbolic.system import Frame, System, Target
 
 FLAT_LIMIT = 8  # auto encoding: sizes above this use the page-count reduction
@@ -169,10 +169,19 @@ def verdict_settled(model: Model) -> "Callable[[list[Target], bmc.Search], list[
 
 # --------------------------------------------------------------------------------------- engines
 def run_bmc(model: Model, config: CheckConfig) -> CheckResult:
-    """Bounded model checking up to ``config.depth``: shortest violations, deadlocks and witnesses."""
+    """Bounded model checking up to ``config.depth``: shortest violations, deadlocks and witnesses.
+
+    With the page-count reduction a stored counterexample certificate (``certificate_trace.py``) is
+    replayed instead of searching when it is current; a fresh violation is stored for the next run."""
     t0 = time.monotonic()
     deadline = t0 + config.timeout
     red = choose_reduction(model, config)
+    cert_path, mode = certificate_place(model, config, red)
+    not_used = ""
+    if cert_path is not None and mode == "use":
+        got, not_used = certificate_trace.load(cert_path, model)
+        if got is not None:
+            return from_certificate(model, got, red, t0)
     system = System(model, red)
     system.check_supported()
     res = new_result(model, "bmc")
@@ -185,8 +194,59 @@ def run_bmc(model: Model, config: CheckConfig) -> CheckResult:
     decide(res, model, proved=False, unresolved=stop_reason(found, "bmc"), vacuous=[])
     if found.settled_at is not None:
         settled_search(res, model, found)
+    if cert_path is not None:
+        note = [] if not_used in ("", "missing") else [f"certificate {cert_path.name} not used: {not_used}"]
+        if res.verdict == Verdict.VIOLATED and res.property and res.trace is not None:
+            certificate_trace.write(cert_path, model, res.property, res.trace,
+                                    f"bmc, depth {found.depth}, shortest over all targets"
+                                    + (f", {red.label}" if red else ""))
+            note.append(f"counterexample stored as {cert_path.name}")
+        if note:
+            res.message = "; ".join(([res.message] if res.message else []) + note)
+            res.extra["certificate"] = "; ".join(note)
     res.stats = Stats(0, 0, max(found.depth, 0), time.monotonic() - t0)
     res.extra["solver_queries"] = found.queries
+    return res
+
+
+def certificate_place(model: Model, config: CheckConfig, red: reduction.Reduction | None
+                      ) -> tuple["Path | None", str]:
+    """(where this instance's counterexample certificate lives, how to use it), or (None, mode).
+
+    Options: ``certificates`` = ``use`` (default: replay a current one, store a fresh one), ``refresh``
+    (search afresh, store), ``off``; ``certificate_dir`` overrides ``<models>/certificates``. Only runs
+    under the page-count reduction at a fixed size use certificates (a symbolic size asks another question,
+    and small flat instances are searched in well under a second). A store needs the folder to exist or
+    ``certificate_dir`` to be given: a plain check never creates folders beside a model."""
+    from pathlib import Path
+
+    mode = str(config.options.get("certificates", "use"))
+    if mode not in ("use", "refresh", "off"):
+        raise UsageError(f"certificates must be use, refresh or off, got {mode!r}")
+    if mode == "off" or red is None or red.symbolic:
+        return None, mode
+    given = config.options.get("certificate_dir")
+    folder = Path(str(given)) if given else None
+    path = certificate_trace.path_for(model, folder)
+    if path is None or (folder is None and not path.parent.is_dir()):
+        return None, mode
+    return path, mode
+
+
+def from_certificate(model: Model, got: "certificate_trace.Loaded", red: reduction.Reduction | None,
+                     t0: float) -> CheckResult:
+    """The result of a replayed certificate: the violation, and plainly that bmc did not search."""
+    res = new_result(model, "bmc")
+    describe_encoding(res, red)
+    res.violations[got.prop] = got.trace
+    res.verdict, res.property, res.trace = Verdict.VIOLATED, got.prop, got.trace
+    res.bound = "counterexample certificate, replayed" + (f", {red.label}" if red else "")
+    unsearched = [p.name for p in model.properties if p.name != got.prop and p.kind == "always"]
+    res.message = (f"counterexample from certificate {got.path.name} (the model's fingerprint matches), replayed "
+                   f"through the reference semantics; it was found by {got.found_by}. bmc did not search: "
+                   f"other properties ({', '.join(unsearched) or 'none'}) and witnesses not searched")
+    res.extra["certificate"] = str(got.path.name)
+    res.stats = Stats(0, 0, len(got.trace), time.monotonic() - t0)
     return res
 
 
