@@ -52,10 +52,16 @@ def choose_reduction(model: Model, config: CheckConfig) -> reduction.Reduction |
     return None
 
 
-def make_decoder(system: System, deadline: float) -> bmc.Decoder:
+MAX_CONCRETE = 16  # pages a refined reduction may track exactly (bmc)
+
+
+def make_decoder(system: System, deadline: float, refine: bool = False) -> bmc.Decoder:
     """Flat: decode and replay. Reduced: concretise the action sequence at the concrete size, replay.
 
-    The model rebuilt at a solver-picked size and its flat system are built once per size."""
+    An abstract trace is first checked on a finer reduction (``trace.spurious_by_refinement``): if that
+    proves it spurious, it is blocked, or with ``refine`` (fixed sizes only) :class:`bmc.Refine` asks the
+    caller to restart on the finer reduction. The model rebuilt at a solver-picked size and its flat
+    system are built once per size."""
     if system.reduction is None:
         return lambda zm, frames, sels, tg: trace.decode_flat(system, zm, frames, sels, tg)
     red = system.reduction
@@ -64,7 +70,14 @@ def make_decoder(system: System, deadline: float) -> bmc.Decoder:
 
     def decode(zm: z3.ModelRef, frames: list[Frame], sels: list[z3.ArithRef], tg: Target) -> Any:
         aids = trace.decode_actions(zm, sels)
-        if trace.spurious_by_refinement(system, zm, frames, aids, tg, deadline):
+        pages = trace.spurious_by_refinement(system, zm, frames, aids, tg, deadline)
+        if pages is not None:
+            # Loops sweep the pages in order: the page after each refuting one is the next to be read, so it
+            # is tracked too (a guess that costs one page; it saves a restart per loop iteration).
+            more = [p + 1 for p in pages if p + 1 < red.value + red.array_offset]
+            learn = [p for p in dict.fromkeys(pages + more) if p not in red.concrete]
+            if refine and not red.symbolic and len(red.concrete) + len(learn) <= MAX_CONCRETE:
+                raise bmc.Refine(learn)
             return None
         model = system.model
         if red.symbolic:
@@ -182,13 +195,25 @@ def run_bmc(model: Model, config: CheckConfig) -> CheckResult:
         got, not_used = certificate_trace.load(cert_path, model)
         if got is not None:
             return from_certificate(model, got, red, t0)
-    system = System(model, red)
-    system.check_supported()
     res = new_result(model, "bmc")
+    refinements = 0
+    resume: bmc.Search | None = None
+    while True:  # counterexample-guided refinement of the page-count reduction (make_decoder)
+        system = System(model, red)
+        system.check_supported()
+        targets = system.targets() + system.witness_targets()
+        try:
+            found = bmc.search(system, targets, config.depth, deadline, make_decoder(system, deadline, refine=True),
+                               prune=verdict_settled(model), settle=True, resume=resume)
+            break
+        except bmc.Refine as r:
+            assert red is not None
+            red = red.refined(r.pages)
+            resume = r.search  # type: ignore[attr-defined]
+            refinements += 1
     describe_encoding(res, red)
-    targets = system.targets() + system.witness_targets()
-    found = bmc.search(system, targets, config.depth, deadline, make_decoder(system, deadline),
-                       prune=verdict_settled(model), settle=True)
+    if refinements:
+        res.extra["refinements"] = refinements
     apply_search(res, model, found)
     res.bound = f"bounded (depth <= {found.depth})" + (f", {red.label}" if red else "")
     decide(res, model, proved=False, unresolved=stop_reason(found, "bmc"), vacuous=[])

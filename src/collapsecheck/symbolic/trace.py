@@ -15,7 +15,6 @@ decide verdicts.
 
 from __future__ import annotations
 
-import dataclasses
 import time
 
 import z3
@@ -119,16 +118,16 @@ MAX_REFINED = 8  # extra tracked pages of the refinement check
 
 
 def spurious_by_refinement(system: System, zm: z3.ModelRef, frames: list[Frame], aids: list[int], target: Target,
-                           deadline: float) -> bool:
-    """True when the abstract trace is *proved* spurious by a finer abstraction; False when undecided.
+                           deadline: float) -> list[int] | None:
+    """The pages whose exact tracking *proves* the abstract trace spurious; None when undecided.
 
     The reduced system re-runs the action sequence with extra tracked pages pinned to every page index the
-    trace's scalars take along the abstract run (loop counters, cursors: the exact scalar values of the
-    solver's model), so reads at those pages are exact instead of nondeterministic. A finer reduction still
+    trace's page-index scalars (sorts ranging up to the page count: loop counters, cursors) take along the
+    abstract run (the exact scalar values of the solver's model), so reads at those pages are exact instead of nondeterministic. A finer reduction still
     over-approximates the model (docs/symbolic.md), so "no run of the sequence reaches the target" here
     means no concrete run does: the trace is spurious, without the flat concretisation at the full size.
     Typical catch: ``ref[index] + 1`` out of range because ``ref`` at the loop index was an arbitrary value.
-    "Maybe" (sat, unknown, time) answers False, and the caller concretises exactly."""
+    "Maybe" (sat, unknown, time) answers None, and the caller concretises exactly."""
     red = system.reduction
     assert red is not None
     size = red.value
@@ -138,19 +137,20 @@ def spurious_by_refinement(system: System, zm: z3.ModelRef, frames: list[Frame],
     pages: list[int] = []
     for f in frames:
         for k in system.keys:
-            if k.decl is None or not isinstance(k.sort, IntRange) or system.is_tracked(k.decl):
+            if k.decl is None or not _page_index(k.sort, red.size) or system.is_tracked(k.decl):
                 continue
             v = zm.eval(f.vals[k.key], model_completion=True)
             if z3.is_int_value(v) and 0 <= v.as_long() < hi and v.as_long() not in pages:  # type: ignore[attr-defined]
                 pages.append(v.as_long())  # type: ignore[attr-defined]
-    pages = pages[:MAX_REFINED]
+    pages = [p for p in pages if p not in red.concrete][:MAX_REFINED]
     if not pages:
-        return False
-    fine = System(system.model, dataclasses.replace(red, tracked=red.tracked + len(pages)))
+        return None
+    fine_red = red.refined(pages)
+    fine = System(system.model, fine_red)
     cons: list[z3.BoolRef] = [fine.param_constraints()]
     if red.symbolic:
         cons.append(fine.params[0] == size)
-    cons += [fine.tracked[red.tracked + j] == p for j, p in enumerate(pages)]
+    cons += [fine.tracked[j] == p for j, p in fine_red.concrete_positions()]
     hv = Havoc("r0", fine.sizes)
     f = fine.frame("r0")
     cons += [fine.domain(f), fine.init(f, hv)]
@@ -165,11 +165,18 @@ def spurious_by_refinement(system: System, zm: z3.ModelRef, frames: list[Frame],
     side += hv.side
     left = deadline - time.monotonic()
     if left <= 0:
-        return False
+        return None
     solver = z3.Solver()
     solver.set("timeout", max(1, int(min(left, 10.0) * 1000)))
     solver.add(cons + side)
-    return solver.check() == z3.unsat
+    return pages if solver.check() == z3.unsat else None
+
+
+def _page_index(sort: object, size: str) -> bool:
+    """A scalar sort whose range grows with the abstracted size: a page index or a count of pages."""
+    from collapsecheck.expr.sorts import Size
+
+    return isinstance(sort, IntRange) and any(isinstance(b, Size) and b.name == size for b in (sort.lo, sort.hi))
 
 
 class Concretizer:
