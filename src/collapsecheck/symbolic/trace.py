@@ -247,9 +247,68 @@ def concretize(model: Model, aids: list[int], target: Target, deadline: float,
         return None
     if r != z3.sat:
         raise Undecided("time" if time.monotonic() >= deadline else "unknown")
-    zm = solver.model()
+    # Counterexamples are shown and stored: their initial state is made canonical. A witness is only
+    # reported by its length, so Z3's first model will do.
+    free = [(vals[k.key], [value_term(k.sort, v) for v in sorted(k.decl.init[k.elem])]) for k in system.keys
+            if k.decl is not None and len(k.decl.init[k.elem]) > 1] if tg.kind != "sometimes" else []
+    zm = canonical_model(solver, free, deadline)
     s0 = state_of(model, f0, zm)
     return replay_checked(model, s0, aids, tg)
+
+
+def canonical_model(solver: z3.Solver, slots: list[tuple[z3.ExprRef, list[z3.ExprRef]]], deadline: float
+                    ) -> z3.ModelRef:
+    """A model of the (satisfiable) solver in which the ``slots`` take canonical values.
+
+    Z3's model depends on the order of its terms in memory, so the same query can give another initial
+    state in another run. Here every decision depends only on sat/unsat answers, which are properties of
+    the formula: groups of slots are set to their first choice when that is consistent (halving a group
+    that is not), and a slot that cannot take its first choice takes the first one that is consistent. The
+    result is the same in every run, and mostly "first choice" values (the 512-page state reads easily)."""
+    from collapsecheck.symbolic.bmc import Undecided
+
+    def check() -> z3.CheckSatResult:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise Undecided("time")
+        solver.set("timeout", max(1, int(left * 1000)))
+        r = solver.check()
+        if r == z3.unknown:
+            raise Undecided("time" if time.monotonic() >= deadline else "unknown")
+        return r
+
+    def fix(group: list[tuple[z3.ExprRef, list[z3.ExprRef]]]) -> None:
+        solver.push()
+        solver.add(*[t == c[0] for t, c in group])
+        ok = check() == z3.sat
+        solver.pop()
+        if ok:
+            solver.add(*[t == c[0] for t, c in group])
+            return
+        if len(group) > 1:
+            half = len(group) // 2
+            fix(group[:half])
+            fix(group[half:])
+            return
+        t, choices = group[0]
+        lo, hi = 1, len(choices) - 1  # the first choice is impossible; the least j with t in choices[:j+1]
+        while lo < hi:
+            mid = (lo + hi) // 2
+            solver.push()
+            solver.add(z3.Or([t == v for v in choices[:mid + 1]]))
+            ok = check() == z3.sat
+            solver.pop()
+            if ok:
+                hi = mid
+            else:
+                lo = mid + 1
+        solver.add(t == choices[lo])
+
+    if slots:
+        fix(slots)
+    if check() != z3.sat:
+        raise Undecided("unknown")  # cannot happen: every step kept the solver satisfiable
+    return solver.model()
 
 
 class _Memo(Frame):
