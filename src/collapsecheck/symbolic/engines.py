@@ -201,7 +201,9 @@ def run_bmc(model: Model, config: CheckConfig) -> CheckResult:
     while True:  # counterexample-guided refinement of the page-count reduction (make_decoder)
         system = System(model, red)
         system.check_supported()
-        targets = system.targets() + system.witness_targets()
+        # Under the reduction every abstract hit costs a concretisation at the full size; witnesses only
+        # count as lengths, and a refutation does not need them: they are not searched (and said so).
+        targets = system.targets() + (system.witness_targets() if red is None else [])
         try:
             found = bmc.search(system, targets, config.depth, deadline, make_decoder(system, deadline, refine=True),
                                prune=verdict_settled(model), settle=True, resume=resume)
@@ -216,7 +218,14 @@ def run_bmc(model: Model, config: CheckConfig) -> CheckResult:
         res.extra["refinements"] = refinements
     apply_search(res, model, found)
     res.bound = f"bounded (depth <= {found.depth})" + (f", {red.label}" if red else "")
-    decide(res, model, proved=False, unresolved=stop_reason(found, "bmc"), vacuous=[])
+    unresolved = stop_reason(found, "bmc")
+    if red is not None and model.sometimes:
+        for p in model.sometimes:
+            del res.witnesses[p.name]
+        res.extra["witnesses_not_searched"] = [p.name for p in model.sometimes]
+        unresolved.append("witnesses not searched under the page-count reduction ("
+                          + ", ".join(p.name for p in model.sometimes) + ")")
+    decide(res, model, proved=False, unresolved=unresolved, vacuous=[])
     if found.settled_at is not None:
         settled_search(res, model, found)
     if cert_path is not None:
@@ -287,6 +296,7 @@ def settled_search(res: CheckResult, model: Model, found: bmc.Search) -> None:
         del res.witnesses[n]
     hit = sorted(n for n, h in found.hits.items() if h.target.kind == "always")
     rest = [p.name for p in model.always if p.name not in hit]
+    unsearched += [w for w in res.extra.get("witnesses_not_searched", []) if w not in unsearched]
     parts = [f"bmc stopped at depth {k}, where the verdict was settled (every target searched up to depth {k - 1}; "
              f"at depth {k}, the properties declared before the reported one)"]
     if rest:
