@@ -163,17 +163,17 @@ class Unrolling:
         return self._model
 
 
-def _any_hit(u: Unrolling, system: System, pending: list[Target], blocked: dict[str, list[z3.BoolRef]], k: int,
-             deadline: float, out: Search) -> bool:
-    """Whether any pending target may be hit at depth k (True also when Z3 gave up: then ``out.stop``)."""
+def _query(u: Unrolling, system: System, group: list[Target], blocked: dict[str, list[z3.BoolRef]], k: int,
+           deadline: float, out: Search) -> tuple[z3.CheckSatResult, list[z3.BoolRef]]:
+    """Can any target of ``group`` (minus its blocked sequences) be hit at depth k? Sets ``out.stop`` on
+    unknown."""
     hv = Havoc(f"q{k}.{out.queries}", system.sizes)
-    forms = [z3.And([system.target(tg, u.frames[k], hv)] + blocked.get(tg.name, [])) for tg in pending]
+    forms = [z3.And([system.target(tg, u.frames[k], hv)] + blocked.get(tg.name, [])) for tg in group]
     out.queries += 1
     r = u.check([z3.Or(forms)] + hv.side, deadline)
     if r == z3.unknown:
         out.stop = "time" if time.monotonic() >= deadline else "unknown"
-        return False
-    return r == z3.sat
+    return r, forms
 
 
 def search(system: System, targets: list[Target], max_depth: int, deadline: float, decode: Decoder,
@@ -196,7 +196,7 @@ def search(system: System, targets: list[Target], max_depth: int, deadline: floa
     for k in range(out.depth + 1, max_depth + 1):
         while len(u.frames) <= k:
             u.extend()
-        if len({tg.kind for tg in pending}) > 1 and not _any_hit(u, system, pending, blocked, k, deadline, out):
+        if len({tg.kind for tg in pending}) > 1 and _query(u, system, pending, blocked, k, deadline, out)[0] != z3.sat:
             # One query for the common case, a depth where nothing is reachable (the finite-domain tactic
             # solves each query from scratch, so three unsatisfiable group queries cost three times one).
             if out.stop is not None:
@@ -209,12 +209,8 @@ def search(system: System, targets: list[Target], max_depth: int, deadline: floa
                 group = [tg for tg in pending if tg.kind in kinds]
                 if not group:
                     break
-                hv = Havoc(f"q{k}.{out.queries}", system.sizes)
-                forms = [z3.And([system.target(tg, u.frames[k], hv)] + blocked.get(tg.name, [])) for tg in group]
-                out.queries += 1
-                r = u.check([z3.Or(forms)] + hv.side, deadline)
+                r, forms = _query(u, system, group, blocked, k, deadline, out)
                 if r == z3.unknown:
-                    out.stop = "time" if time.monotonic() >= deadline else "unknown"
                     out.pending = [tg.name for tg in pending]
                     return out
                 if r == z3.unsat:
