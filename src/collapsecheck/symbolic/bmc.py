@@ -68,6 +68,7 @@ def pin_constraints(system: System) -> list[z3.BoolRef]:
 # The order in which target kinds are queried at each depth: violations first, so that a settling search
 # stops at a violation without first concretising the range errors and witnesses of the same depth.
 GROUPS = (("always", "deadlock"), ("range",), ("sometimes",))
+ALL_KINDS = ("always", "deadlock", "range", "sometimes")
 
 Decoder = Callable[[z3.ModelRef, list[Frame], list[z3.ArithRef], Target], "Trace | None"]
 
@@ -196,7 +197,11 @@ def search(system: System, targets: list[Target], max_depth: int, deadline: floa
     for k in range(out.depth + 1, max_depth + 1):
         while len(u.frames) <= k:
             u.extend()
-        if len({tg.kind for tg in pending}) > 1 and _query(u, system, pending, blocked, k, deadline, out)[0] != z3.sat:
+        # Flat systems: one group, as before (a model hitting a violation may show a witness of the same
+        # depth too, as the explicit engine reports it). Reduced: violations first (each hit costs a
+        # concretisation at the full size).
+        groups = GROUPS if system.reduction is not None else (ALL_KINDS,)
+        if len(groups) > 1 and len({tg.kind for tg in pending}) > 1 and _query(u, system, pending, blocked, k, deadline, out)[0] != z3.sat:
             # One query for the common case, a depth where nothing is reachable (the finite-domain tactic
             # solves each query from scratch, so three unsatisfiable group queries cost three times one).
             if out.stop is not None:
@@ -204,7 +209,7 @@ def search(system: System, targets: list[Target], max_depth: int, deadline: floa
                 return out
             out.depth = k
             continue
-        for kinds in GROUPS:
+        for kinds in groups:
             while True:
                 group = [tg for tg in pending if tg.kind in kinds]
                 if not group:

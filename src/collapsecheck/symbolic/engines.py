@@ -280,6 +280,8 @@ def from_certificate(model: Model, got: "certificate_trace.Loaded", red: reducti
                    f"through the reference semantics; it was found by {got.found_by}. bmc did not search: "
                    f"other properties ({', '.join(unsearched) or 'none'}) and witnesses not searched")
     res.extra["certificate"] = str(got.path.name)
+    if model.progress:
+        res.extra["unchecked_progress"] = [p.name for p in model.progress]
     res.stats = Stats(0, 0, len(got.trace), time.monotonic() - t0)
     return res
 
