@@ -299,8 +299,8 @@ def settled_search(res: CheckResult, model: Model, found: bmc.Search) -> None:
     hit = sorted(n for n, h in found.hits.items() if h.target.kind == "always")
     rest = [p.name for p in model.always if p.name not in hit]
     unsearched += [w for w in res.extra.get("witnesses_not_searched", []) if w not in unsearched]
-    parts = [f"bmc stopped at depth {k}, where the verdict was settled (every target searched up to depth {k - 1}; "
-             f"at depth {k}, the properties declared before the reported one)"]
+    parts = [f"bmc stopped at depth {k}, where the verdict was settled (every property searched up to depth "
+             f"{k - 1}; at depth {k}, the properties declared before the reported one)"]
     if rest:
         parts.append(f"not searched beyond depth {k}: propert{'ies' if len(rest) > 1 else 'y'} {', '.join(rest)}")
     if unsearched:
