@@ -177,3 +177,32 @@ def test_stored_certificates_of_the_manifest_replay():
         got, reason = certificate_trace.load(path, model)
         assert got is not None, f"{path.name}: {reason}"
         assert_replays(model, got.trace, got.prop)
+
+
+def test_interleavings_of_the_same_steps_get_one_normal_order():
+    """Two solver runs may pick two interleavings of commuting steps; both are put into the same order."""
+    from collapsecheck import engines
+    from collapsecheck.symbolic.system import Target
+    from collapsecheck.symbolic.trace import normal_order, reaches
+
+    model = build_model("collapse_file_xas_store_enomem", variant="pre_fix", pages=3)
+    res = engines.get("explicit")(model, CheckConfig(timeout=60))
+    trace = res.violations["store_errors_checked"]
+    target = Target("always", "store_errors_checked", model.property("store_errors_checked"))
+    s0, aids = trace.states[0], [s.action for s in trace.steps]
+    variants = []
+    for i in range(len(aids) - 1):  # every single swap of adjacent steps of two threads that still violates
+        a, b = aids[i], aids[i + 1]
+        if model.actions[a].thread == model.actions[b].thread:
+            continue
+        cand = aids[:i] + [b, a] + aids[i + 2:]
+        try:
+            states = semantics.replay(model, s0, cand)
+        except Exception:
+            continue
+        if reaches(model, target, states[-1]):
+            variants.append(cand)
+    assert variants, "the trace has commuting steps"
+    norm = normal_order(model, s0, aids, target)
+    assert len(norm) == len(aids) and sorted(norm) == sorted(aids)
+    assert all(normal_order(model, s0, v, target) == norm for v in variants)
