@@ -244,7 +244,8 @@ def concretize(model: Model, aids: list[int], target: Target, deadline: float,
     loop indices, flags) starts as that constant, so indices stay concrete along the sequence, reads are
     plain element picks and each step's guard simplifies to a small formula over the nondeterministic
     initial choices; only the steps the sequence takes, and for a range or deadlock target only the steps
-    the threads are at, are encoded. Z3's finite-domain solver then picks the initial contents."""
+    the threads are at, are encoded. Z3 then picks the initial contents (made canonical for counterexamples:
+    :func:`canonical_model`)."""
     from collapsecheck.symbolic.bmc import Undecided
 
     system = system or System(model)
