@@ -527,15 +527,10 @@ def test_cli_exit_code_for_a_toy_checked_by_bmc():
 
 
 # ----------------------------------------------------------------------- the reduction with a symbolic size
-@pytest.mark.xfail(strict=True, reason=(
-    "bmc.search blocks a spurious abstract trace only together with the symbolic size's value "
-    "(Not(And(sel == a..., n == v))), so the solver re-finds the same spurious action sequence at n = v+1, "
-    "v+2, ... and MAX_SPURIOUS = 25 is used up by one sequence. Observed on collapse_file_lock_sequence "
-    "pre_fix pages=3 --engine bmc --symbolic-size pages: [alloc_charge_hpage, xas_create_range, "
-    "xas_next[hole: xas_store(h)], xas_next[SCAN_PAGE_LOCK]] (not replayable at any size) at n = 4..28, "
-    "after which no_intermediate_state is abandoned and the verdict is inconclusive although a real 4-step "
-    "counterexample exists (whether it is found first depends on Z3's model choice, i.e. on the process)"))
 def test_a_spurious_action_sequence_is_not_retried_at_every_size():
+    """Once an abstract action sequence failed to concretise, the solver must not offer it again at another
+    value of the symbolic size (it used to be blocked per size: the same sequence came back at n = 4..28
+    until MAX_SPURIOUS was used up and the verdict was inconclusive)."""
     from collapsecheck.symbolic import engines as symbolic_engines
     from collapsecheck.symbolic import bmc
     from collapsecheck.symbolic.trace import decode_actions

@@ -15,6 +15,7 @@ module orchestrates; the algorithms live in ``bmc.py``, ``kind.py`` and ``chc.py
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any, Callable
 
 import z3
@@ -25,7 +26,7 @@ from collapsecheck.errors import ModelRuntimeError, UsageError
 from collapsecheck.model import semantics
 from collapsecheck.model.core import Model
 from collapsecheck.result import CheckResult, Stats, Verdict
-from collapsecheck.symbolic import bmc, reduction, trace
+from collapsecheck.symbolic import bmc, certificate_trace, reduction, trace
 from collapsecheck.symbolic.system import Frame, System, Target
 
 FLAT_LIMIT = 8  # auto encoding: sizes above this use the page-count reduction
@@ -53,20 +54,40 @@ def choose_reduction(model: Model, config: CheckConfig) -> reduction.Reduction |
     return None
 
 
-def make_decoder(system: System, deadline: float) -> bmc.Decoder:
-    """Flat: decode and replay. Reduced: concretise the action sequence at the concrete size, replay."""
+MAX_CONCRETE = 16  # pages a refined reduction may track exactly (bmc)
+
+
+def make_decoder(system: System, deadline: float, refine: bool = False) -> bmc.Decoder:
+    """Flat: decode and replay. Reduced: concretise the action sequence at the concrete size, replay.
+
+    An abstract trace is first checked on a finer reduction (``trace.spurious_by_refinement``): if that
+    proves it spurious, it is blocked, or with ``refine`` (fixed sizes only) :class:`bmc.Refine` asks the
+    caller to restart on the finer reduction. The model rebuilt at a solver-picked size and its flat
+    system are built once per size."""
     if system.reduction is None:
         return lambda zm, frames, sels, tg: trace.decode_flat(system, zm, frames, sels, tg)
     red = system.reduction
+    conc = trace.Concretizer(system.model)
+    rebuilt: dict[int, Model] = {red.value: system.model}
 
     def decode(zm: z3.ModelRef, frames: list[Frame], sels: list[z3.ArithRef], tg: Target) -> Any:
         aids = trace.decode_actions(zm, sels)
+        pages = trace.spurious_by_refinement(system, zm, frames, aids, tg, deadline)
+        if pages is not None:
+            # Loops sweep the pages in order: the page after each refuting one is the next to be read, so it
+            # is tracked too (a guess that costs one page; it saves a restart per loop iteration).
+            more = [p + 1 for p in pages if p + 1 < red.value + red.array_offset]
+            learn = [p for p in dict.fromkeys(pages + more) if p not in red.concrete]
+            if refine and not red.symbolic and len(red.concrete) + len(learn) <= MAX_CONCRETE:
+                raise bmc.Refine(learn)
+            return None
         model = system.model
         if red.symbolic:
             n = zm.eval(system.params[0], model_completion=True).as_long()  # type: ignore[attr-defined]
-            if n != red.value:
-                model = reduction.rebuild(model, red.size, n, red.build)
-        return trace.concretize(model, aids, tg, deadline)
+            if n not in rebuilt:
+                rebuilt[n] = reduction.rebuild(model, red.size, n, red.build)
+            model = rebuilt[n]
+        return conc(model, aids, tg, deadline)
 
     return decode
 
@@ -152,6 +173,11 @@ def stop_reason(found: bmc.Search, what: str, timeout: float | None = None) -> l
     for name in found.gave_up:
         out.append(f"{what}: {found.spurious[name]} abstract traces to {name} were spurious (the reduction is "
                    "too coarse for them)")
+    for name, n in found.set_aside.items():
+        if name not in found.gave_up and name in found.pending:
+            out.append(f"{what}: {n} abstract action sequence{'s' if n > 1 else ''} to {name} did not concretise at "
+                       "the size the solver picked and were set aside for every size, so the bound is not "
+                       f"exhaustive for {name}")
     return out
 
 
@@ -254,24 +280,133 @@ def verdict_settled(model: Model) -> "Callable[[list[Target], bmc.Search], list[
 # --------------------------------------------------------------------------------------- engines
 @model_errors
 def run_bmc(model: Model, config: CheckConfig) -> CheckResult:
-    """Bounded model checking up to ``config.depth``: shortest violations, deadlocks and witnesses."""
+    """Bounded model checking up to ``config.depth``: shortest violations, deadlocks and witnesses.
+
+    With the page-count reduction a stored counterexample certificate (``certificate_trace.py``) is
+    replayed instead of searching when it is current; a fresh violation is stored for the next run."""
     t0 = time.monotonic()
     deadline = t0 + config.timeout
     red = choose_reduction(model, config)
-    system = System(model, red)
-    system.check_supported()
+    cert_path, mode = certificate_place(model, config, red)
+    not_used = ""
+    if cert_path is not None and mode == "use":
+        got, not_used = certificate_trace.load(cert_path, model)
+        if got is not None:
+            return from_certificate(model, got, red, t0)
     res = new_result(model, "bmc")
-    describe_encoding(res, red)
-    targets = system.targets() + system.witness_targets()
+    refinements = 0
+    resume: bmc.Search | None = None
     progress.phase(f"bounded search to depth {config.depth} (time limit {config.timeout:g} s)")
-    found = bmc.search(system, targets, config.depth, deadline, make_decoder(system, deadline),
-                       prune=verdict_settled(model))
+    while True:  # counterexample-guided refinement of the page-count reduction (make_decoder)
+        system = System(model, red)
+        system.check_supported()
+        # Under the reduction every abstract hit costs a concretisation at the full size; witnesses only
+        # count as lengths, and a refutation does not need them: they are not searched (and said so).
+        targets = system.targets() + (system.witness_targets() if red is None else [])
+        try:
+            found = bmc.search(system, targets, config.depth, deadline, make_decoder(system, deadline, refine=True),
+                               prune=verdict_settled(model), settle=True, resume=resume)
+            break
+        except bmc.Refine as r:
+            assert red is not None
+            red = red.refined(r.pages)
+            resume = r.search  # type: ignore[attr-defined]
+            refinements += 1
+    describe_encoding(res, red)
+    if refinements:
+        res.extra["refinements"] = refinements
     apply_search(res, model, found, targets)
     res.bound = f"bounded (depth <= {max(found.depth, 0)})" + (f", {red.label}" if red else "")
+    unresolved = stop_reason(found, "bmc", config.timeout)
+    if red is not None and model.sometimes:
+        for p in model.sometimes:
+            del res.witnesses[p.name]
+        res.extra["witnesses_not_searched"] = [p.name for p in model.sometimes]
+        unresolved.append("witnesses not searched under the page-count reduction ("
+                          + ", ".join(p.name for p in model.sometimes) + ")")
     res.stats = Stats(0, 0, max(found.depth, 0), time.monotonic() - t0)
-    decide(res, model, proved=False, unresolved=stop_reason(found, "bmc", config.timeout), vacuous=[])
+    decide(res, model, proved=False, unresolved=unresolved, vacuous=[])
+    if found.settled_at is not None:
+        settled_search(res, model, found)
+    if cert_path is not None:
+        note = [] if not_used in ("", "missing") else [f"certificate {cert_path.name} not used: {not_used}"]
+        if res.verdict == Verdict.VIOLATED and res.property and res.trace is not None:
+            certificate_trace.write(cert_path, model, res.property, res.trace,
+                                    f"bmc, depth {found.depth}, shortest over all targets"
+                                    + (f", {red.label}" if red else ""))
+            note.append(f"counterexample stored as {cert_path.name}")
+        if note:
+            res.message = "; ".join(([res.message] if res.message else []) + note)
+            res.extra["certificate"] = "; ".join(note)
     res.extra["solver_queries"] = found.queries
     return res
+
+
+def certificate_place(model: Model, config: CheckConfig, red: reduction.Reduction | None
+                      ) -> tuple["Path | None", str]:
+    """(where this instance's counterexample certificate lives, how to use it), or (None, mode).
+
+    Options: ``certificates`` = ``use`` (default: replay a current one, store a fresh one), ``refresh``
+    (search afresh, store), ``off``; ``certificate_dir`` overrides ``<models>/certificates``. Only runs
+    under the page-count reduction at a fixed size use certificates (a symbolic size asks another question,
+    and small flat instances are searched in well under a second). A store needs the folder to exist or
+    ``certificate_dir`` to be given: a plain check never creates folders beside a model."""
+    from pathlib import Path
+
+    mode = str(config.options.get("certificates", "use"))
+    if mode not in ("use", "refresh", "off"):
+        raise UsageError(f"certificates must be use, refresh or off, got {mode!r}")
+    if mode == "off" or red is None or red.symbolic:
+        return None, mode
+    given = config.options.get("certificate_dir")
+    folder = Path(str(given)) if given else None
+    path = certificate_trace.path_for(model, folder)
+    if path is None or (folder is None and not path.parent.is_dir()):
+        return None, mode
+    return path, mode
+
+
+def from_certificate(model: Model, got: "certificate_trace.Loaded", red: reduction.Reduction | None,
+                     t0: float) -> CheckResult:
+    """The result of a replayed certificate: the violation, and plainly that bmc did not search."""
+    res = new_result(model, "bmc")
+    describe_encoding(res, red)
+    res.violations[got.prop] = got.trace
+    res.verdict, res.property, res.trace = Verdict.VIOLATED, got.prop, got.trace
+    res.bound = "counterexample certificate, replayed" + (f", {red.label}" if red else "")
+    unsearched = [p.name for p in model.properties if p.name != got.prop and p.kind == "always"]
+    res.message = (f"counterexample from certificate {got.path.name} (the model's fingerprint matches), replayed "
+                   f"through the reference semantics; it was found by {got.found_by}. bmc did not search: "
+                   f"other properties ({', '.join(unsearched) or 'none'}) and witnesses not searched")
+    res.extra["certificate"] = str(got.path.name)
+    if model.progress:
+        res.extra["unchecked_progress"] = [p.name for p in model.progress]
+    res.stats = Stats(0, 0, len(got.trace), time.monotonic() - t0)
+    return res
+
+
+def settled_search(res: CheckResult, model: Model, found: bmc.Search) -> None:
+    """What a search that stopped once the verdict was settled did not look at, said as such.
+
+    Every depth up to ``settled_at`` was searched for every target still pending then; nothing deeper was.
+    So an unhit witness is "not searched beyond depth k", not "not reached", and the violations listed are
+    the ones of length k (the shortest of all), not every violated property."""
+    k = found.settled_at
+    unsearched = [n for n, v in res.witnesses.items() if v is None]
+    for n in unsearched:
+        del res.witnesses[n]
+    hit = sorted(n for n, h in found.hits.items() if h.target.kind == "always")
+    rest = [p.name for p in model.always if p.name not in hit]
+    unsearched += [w for w in res.extra.get("witnesses_not_searched", []) if w not in unsearched]
+    parts = [f"bmc stopped at depth {k}, where the verdict was settled (every property searched up to depth "
+             f"{k - 1}; at depth {k}, the properties declared before the reported one)"]
+    if rest:
+        parts.append(f"not searched beyond depth {k}: propert{'ies' if len(rest) > 1 else 'y'} {', '.join(rest)}")
+    if unsearched:
+        parts.append(f"witness{'es' if len(unsearched) > 1 else ''} {', '.join(unsearched)}")
+    res.message = "; ".join(parts)
+    res.extra["settled_at_depth"] = k
+    res.extra["not_searched_beyond_depth"] = {"depth": k, "properties": rest, "witnesses": unsearched}
 
 
 def _prepare(model: Model, config: CheckConfig, engine: str) -> tuple[System, CheckResult, float, float]:

@@ -56,8 +56,23 @@ class Reduction:
     array_offset: int  # arrays over the size have N + array_offset elements
     havoc_sites: list[str] = field(default_factory=list)
     pinned: list[str] = field(default_factory=list)  # index variables that name a tracked page of their own
+    # Refinement (bmc): page indices tracked at fixed positions, the last len(concrete) of the ``tracked``
+    # indices; reads there are exact. Learnt from spurious abstract traces (``trace.spurious_by_refinement``).
+    concrete: tuple[int, ...] = ()
     _full: set[int] = field(default_factory=set, repr=False)
     build: ModelBuilder | None = field(default=None, repr=False, compare=False)  # rebuilds at other sizes
+
+    def refined(self, pages: list[int]) -> "Reduction":
+        """The same reduction tracking ``pages`` exactly as well (a finer over-approximation: still sound)."""
+        import dataclasses
+
+        new = [p for p in pages if p not in self.concrete]
+        return dataclasses.replace(self, tracked=self.tracked + len(new), concrete=self.concrete + tuple(new))
+
+    def concrete_positions(self) -> list[tuple[int, int]]:
+        """(position among the tracked indices, page) of every concretely tracked page."""
+        base = self.tracked - len(self.concrete)
+        return [(base + j, p) for j, p in enumerate(self.concrete)]
 
     def full_range(self, decl: VarDecl) -> bool:
         """The declared initial choices are the whole (size-dependent) range of the variable's sort."""
@@ -80,6 +95,9 @@ class Reduction:
         if pins:
             text += "; index variables no step assigns track a page of their own: " + ", ".join(
                 f"p{self.tracked + j} = {v}" for j, v in enumerate(self.pinned))
+        if self.concrete:
+            text += ("; refined after spurious abstract traces: pages " + ", ".join(map(str, self.concrete))
+                     + " are tracked exactly")
         if self.symbolic:
             text += f"; the model was checked to be size-generic ({self.size}={self.value} vs {self.value + 1})"
         if self.havoc_sites:
