@@ -20,6 +20,11 @@ from collapsecheck.result import CheckResult, Verdict
 
 
 def check_model(model: Model, engine: str, config: CheckConfig) -> CheckResult:
+    every = [k for k, v in model.params if v == "N"]
+    if every and engine not in engines.EVERY_SIZE:
+        raise UsageError(f"{every[0]}=N asks for every {every[0]} value, which the {engine} engine cannot check "
+                         f"(it checks one instance): give a number (-p {every[0]}=3), or use "
+                         f"{' or '.join('--engine ' + e for e in engines.EVERY_SIZE)}")
     return engines.get(engine)(model, config)
 
 
