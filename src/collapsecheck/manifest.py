@@ -17,7 +17,7 @@ from collapsecheck.errors import SourceLoc, UsageError, relpath
 from collapsecheck.result import Verdict
 
 KEYS = {"model", "params", "expect", "property", "trace_len", "states", "engines", "bug", "note", "budget",
-        "witnesses", "options"}
+        "witnesses", "options", "proved"}
 BUDGETS = ("fast", "slow")
 
 
@@ -37,6 +37,7 @@ class Entry:
     budget: str = "fast"
     witnesses: list[str] = field(default_factory=list)
     options: dict[str, Any] = field(default_factory=dict)
+    proved: list[str] | None = None  # prove engine: exactly these targets are proved (the others are not)
     line: int = 0
 
     @builtins.property
@@ -98,7 +99,7 @@ def _entry(raw: dict[str, Any], loc: SourceLoc) -> Entry:
             if not isinstance(raw[key], typ) or isinstance(raw[key], bool):
                 raise bad(f"'{key}' must be a {typ.__name__}")
             setattr(e, key, raw[key])
-    for key in ("engines", "witnesses"):
+    for key in ("engines", "witnesses", "proved"):
         if key in raw:
             if not (isinstance(raw[key], list) and all(isinstance(x, str) for x in raw[key]) and raw[key]):
                 raise bad(f"'{key}' must be a non-empty list of strings")

@@ -86,6 +86,11 @@ def compare(entry: manifest.Entry, results: Mapping[str, CheckResult], order: li
                 problems.append(f"{name}: the model has no witness named {w!r}")
             elif r.witnesses[w] is None and r.bound == "exhaustive":
                 problems.append(f"{name}: witness {w} was never reached")
+        if entry.proved is not None and "targets" in r.extra:
+            got = sorted(t for t, v in r.extra["targets"].items() if v == "proved")
+            if got != sorted(entry.proved):
+                problems.append(f"{name}: proved targets {', '.join(got) or 'none'}; manifest expects "
+                                f"{', '.join(sorted(entry.proved)) or 'none'}")
         # A reduced search (--por/--symmetry) stores fewer states by design: only unreduced counts pin.
         if name == "explicit" and entry.states is not None and r.stats.states != entry.states \
                 and "reduction" not in r.extra:

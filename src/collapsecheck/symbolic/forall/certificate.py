@@ -25,18 +25,21 @@ def model_fingerprint(model: Model, page: str, size: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def path_for(model: Model, directory: Path | None = None) -> Path | None:
+def path_for(model: Model, directory: Path | None = None, override: dict[str, object] | None = None) -> Path | None:
     if directory is None:
         if model.file is None:
             return None
         directory = Path(model.file).parent / "certificates"
-    params = ",".join(f"{k}={v}" for k, v in sorted(model.params))
+    params = ",".join(f"{k}={v}" for k, v in sorted({**dict(model.params), **(override or {})}.items()))
     return directory / f"{model.name}@{params}.json"
 
 
 def load(model: Model, page: str, size: str, directory: Path | None = None) -> dict[str, Any] | None:
-    """The stored certificate of this model instance, or None (missing, unreadable, or another model)."""
-    p = path_for(model, directory)
+    """The stored certificate of this model instance, or None (missing, unreadable, or another model).
+
+    ``size = "N"`` for a model built at a number looks up the every-N certificate of the same template:
+    the fingerprint leaves the page count out, so it matches only a size-generic model."""
+    p = path_for(model, directory, {page: "N"} if size == "N" else None)
     if p is None or not p.is_file():
         return None
     try:

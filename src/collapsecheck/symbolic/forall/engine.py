@@ -84,7 +84,7 @@ def run_prove(model: Model, config: CheckConfig) -> CheckResult:
         progress("checking that the model is one template at every size")
         reduction.check_generic(model, page)
     n_min = reduction.n_min(model, page)
-    label = f"every {page} ≥ {n_min}" if every else f"{page} = {size.value}"
+    label = f"{page} = N for every N ≥ {n_min}" if every else f"{page} = {size.value}"
     n_term: z3.ArithRef = z3.Int(page) if every else z3.IntVal(size.value)
     targets = targets_of(model)
     res.extra["targets"] = {}
@@ -93,14 +93,16 @@ def run_prove(model: Model, config: CheckConfig) -> CheckResult:
     phase = "certificate"
     try:
         inv, source, info = None, "", {}
-        cert = certificate.load(model, page, tag, where)
+        # A proof for every N covers this page count too: its certificate is re-checked here, not re-proved.
+        cert = certificate.load(model, page, tag, where) or (None if every else
+                                                           certificate.load(model, page, "N", where))
         checks: list[Recheck] = []
         if cert is not None:
             progress("re-checking the stored certificate")
-            checks = _rechecks(model, page, n_term, n_min, every, cert["clauses"], cert["properties"],
-                               cert["proved"], deadline)
+            checks = [recheck(model, page, n_term, n_min, cert["clauses"], cert["properties"], cert["proved"],
+                              deadline, f"re-check of the {cert['size']} certificate at {label}")]
             if all(c.inductive and set(cert["proved"]) <= set(c.excluded) for c in checks):
-                inv, source = cert, "certificate (re-checked)"
+                inv, source = cert, f"certificate for {page} = {cert['size']} (re-checked)"
             else:
                 res.extra["certificate"] = "stored certificate rejected by the re-check: " + "; ".join(
                     p for c in checks for p in c.problems)
@@ -160,7 +162,7 @@ def run_prove(model: Model, config: CheckConfig) -> CheckResult:
 def _rechecks(model: Model, page: str, n_term: z3.ArithRef, n_min: int, every: bool, clauses: Any, props: Any,
               proved: Any, deadline: float) -> list[Recheck]:
     out = [recheck(model, page, n_term, n_min, clauses, props, proved, deadline,
-                   f"re-check at {'every ' + page if every else page + ' = ' + str(n_term)}")]
+                   f"re-check at {page + ' = N (symbolic)' if every else page + ' = ' + str(n_term)}")]
     if every:  # a proof for every N covers the kernel's size: re-check the invariant there too
         out.append(recheck(model, page, z3.IntVal(KERNEL_PAGES), n_min, clauses, props, proved, deadline,
                            f"re-check at {page} = {KERNEL_PAGES}"))

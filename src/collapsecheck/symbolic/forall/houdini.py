@@ -210,11 +210,15 @@ class Houdini:
                     continue
                 if progress:
                     progress(f"minimising: {len(needed)} conjuncts needed ({q.name})")
-                goal = z3.Or([z3.Not(q.goals[i]) for i in sorted(needed)])
-                r = self._check(q, self.alive, deadline, goal)
+                goal = z3.Or([z3.Not(q.goals[i]) for i in sorted(todo)])
+                # What is already needed often suffices: ask with it alone first, so cores stay small.
+                r = self._check(q, sorted(needed), deadline, goal)
+                if r != z3.unsat:
+                    q.solver.pop()
+                    r = self._check(q, self.alive, deadline, goal)
                 core = self._core(q) if r == z3.unsat else list(self.alive)
                 q.solver.pop()
-                explained[q.name] = set(needed)
+                explained[q.name] = explained.get(q.name, set()) | todo
                 new = set(core) - needed
                 if new:
                     needed |= new

@@ -62,22 +62,22 @@ def recheck(model: Model, page: str, n_term: z3.ArithRef, n_min: int, clauses: l
     pr = [model.property(n) for n in props]
     out = Recheck(label)
 
-    def assume(f: Frame, g: Ground, terms: list[z3.ArithRef]) -> list[z3.BoolRef]:
-        n = system.n
-        facts = []
-        for c in cl:
-            if not c.paged:
-                facts.append(c.formula(cols.terms(f, z3.IntVal(0))))
-                continue
-            for t in terms:
-                facts.append(z3.Implies(z3.And(0 <= t, t < n), c.formula(cols.terms(f, t))))
-        return facts
+    # The clauses as two templates over the state ``x`` and a placeholder page ``P``; every query below
+    # uses the same constants for its pre-state and substitutes its own terms (it never shares a solver).
+    x = system.frame("x")
+    P = z3.Int("~P")
+    paged_t = z3.And([c.formula(cols.terms(x, P)) for c in cl if c.paged])
+    flat_t = z3.And([c.formula(cols.terms(x, z3.IntVal(0))) for c in cl if not c.paged])
 
-    def violated(f: Frame, g: Ground, sk: z3.ArithRef) -> tuple[z3.BoolRef, list[z3.BoolRef]]:
+    def assume(terms: list[z3.ArithRef]) -> list[z3.BoolRef]:
+        n = system.n
+        return [flat_t] + [z3.Implies(z3.And(0 <= t, t < n), z3.substitute(paged_t, (P, t))) for t in terms]
+
+    def violated(f: Frame, subst: list, g: Ground, sk: z3.ArithRef) -> tuple[z3.BoolRef, list[z3.BoolRef]]:
         g.add_term(sk)
-        bad = [z3.Not(c.formula(cols.terms(f, sk))) for c in cl]
-        bad += [z3.Not(system.holds(p.expr, f, g)) for p in pr]
-        return z3.Or(bad) if bad else z3.BoolVal(False), [0 <= sk, sk < system.n]
+        post = z3.substitute(z3.And(flat_t, paged_t), *subst, (P, sk))
+        bad = [z3.Not(post)] + [z3.Not(system.holds(p.expr, f, g)) for p in pr]
+        return z3.Or(bad), [0 <= sk, sk < system.n]
 
     def ask(name: str, facts: list[z3.BoolRef]) -> None:
         s = z3.Solver()
@@ -96,39 +96,35 @@ def recheck(model: Model, page: str, n_term: z3.ArithRef, n_min: int, clauses: l
 
     # initiation
     g = Ground("ri", system.sizes)
-    x = system.frame("x")
-    goal, side = violated(x, g, z3.Int("sk"))
+    goal, side = violated(x, [], g, z3.Int("sk"))
     facts = [system.domain(x, g), system.init(x, g), goal] + side
     ask("initiation", facts + g.finalize())
     # consecution, one action at a time, by symbolic execution
     for a in model.actions:
         g = Ground(f"r{a.id}", system.sizes)
-        x = system.frame("x")
         en, nxt, _ = system.action(a.id, x, g)
         y = system.successor(x, nxt)
-        goal, side = violated(y, g, z3.Int("sk"))
+        goal, side = violated(y, [(x.vals[k], v) for k, v in nxt.items()], g, z3.Int("sk"))
         pre_props = [system.holds(p.expr, x, g) for p in pr]
         facts = [system.domain(x, g), system.domain(y, g), en, goal, *side, *pre_props]
         facts += g.finalize()
-        ask(f"consecution {action_label(model, a.id)}", facts + assume(x, g, g.terms))
+        ask(f"consecution {action_label(model, a.id)}", facts + assume(g.terms))
     # exclusion of each target
     for name in targets:
         before = len(out.problems)
         if name == "range":
             for a in model.actions:
                 g = Ground(f"rr{a.id}", system.sizes)
-                x = system.frame("x")
                 _, _, bad = system.action(a.id, x, g)
                 if z3.is_false(z3.simplify(bad)):
                     continue
                 facts = [system.domain(x, g), bad, *[system.holds(p.expr, x, g) for p in pr]] + g.finalize()
-                ask(f"exclude range at {action_label(model, a.id)}", facts + assume(x, g, g.terms))
+                ask(f"exclude range at {action_label(model, a.id)}", facts + assume(g.terms))
         else:
             g = Ground(f"re{name}", system.sizes)
-            x = system.frame("x")
             tgt = system.deadlock(x, g) if name == "deadlock" else z3.Not(system.holds(model.property(name).expr, x, g))
             facts = [system.domain(x, g), tgt, *[system.holds(p.expr, x, g) for p in pr]] + g.finalize()
-            ask(f"exclude {name}", facts + assume(x, g, g.terms))
+            ask(f"exclude {name}", facts + assume(g.terms))
         if len(out.problems) == before:
             out.excluded.append(name)
     out.seconds = time.monotonic() - t0

@@ -46,6 +46,22 @@ class InvariantText:
         return f"∀ p. {body}" if c.paged else body
 
     def lines(self, clauses: list[Clause], props: list[Property]) -> list[str]:
-        out = [self.clause(c) for c in clauses]
+        """One line per conjunct; clauses that differ only in the value of one finite premise (a program
+        counter, an enum) print as one line with the set of values: ``collapse@{a, b} → ...``."""
+        groups: dict[tuple, list[int]] = {}
+        plain: list[str] = []
+        for c in clauses:
+            k = next((i for i, (col, _) in enumerate(c.premises) if col.pair is None and not col.is_bool), None)
+            if k is None:
+                plain.append(self.clause(c))
+                continue
+            rest = tuple((col.name, v) for i, (col, v) in enumerate(c.premises) if i != k)
+            key = (c.paged, c.premises[k][0], rest, c.col, c.values, tuple(c.premises[:k] + c.premises[k + 1:]))
+            groups.setdefault(key, []).append(c.premises[k][1])
+        out = list(plain)
+        for (paged, col, _, concl, values, others), vs in groups.items():
+            prem = [self.atom(col, vs)] + [self.atom(o, (v,)) for o, v in others]
+            body = " ∧ ".join(prem) + " → " + self.atom(concl, values)
+            out.append(f"∀ p. {body}" if paged else body)
         out += [f"property {p.name}" for p in props]
         return out
