@@ -20,34 +20,10 @@ import z3
 from collapsecheck.expr.sorts import ArraySort, BoolSort, IntRange, Size, Sort
 from collapsecheck.model.core import Model
 from collapsecheck.symbolic.forall.ground import ArraySystem, Frame
+from collapsecheck.symbolic.lemmas import Column  # a row coordinate: a position, or the order of two
 
 MAX_VALUES = 64  # a finite column with more observed values gets no value atoms (program counters fit)
 PAGE = "p0"
-
-
-@dataclass(frozen=True)
-class Column:
-    """A row coordinate: position ``index``, or the order of positions ``pair = (a, b)`` (sign of a - b)."""
-
-    name: str
-    index: int = -1
-    pair: tuple[int, int] | None = None
-    is_bool: bool = False
-
-    def value(self, row: tuple) -> int:
-        if self.pair is None:
-            return int(row[self.index])
-        a, b = row[self.pair[0]], row[self.pair[1]]
-        return (a > b) - (a < b)
-
-    def atom(self, terms: list[z3.ExprRef], v: int) -> z3.BoolRef:
-        if self.pair is not None:
-            d = terms[self.pair[0]] - terms[self.pair[1]]  # type: ignore[operator]
-            return d > 0 if v > 0 else (d < 0 if v < 0 else d == 0)
-        t = terms[self.index]
-        if self.is_bool:
-            return t if v else z3.Not(t)  # type: ignore[return-value]
-        return t == v
 
 
 @dataclass(frozen=True)
@@ -92,12 +68,12 @@ class Columns:
             if sort is None or self._sized(sort):
                 sized.append(i)
             else:
-                self.cols.append(Column(name, i, None, isinstance(sort, BoolSort)))
+                self.cols.append(Column(name, i, None, True, isinstance(sort, BoolSort)))
         consts = {"0", "N", "N-1"}
         for a, b in itertools.combinations(sized, 2):
             if self.base[a][0] in consts and self.base[b][0] in consts:
                 continue
-            self.cols.append(Column(f"{self.base[a][0]} ? {self.base[b][0]}", -1, (a, b)))
+            self.cols.append(Column(f"{self.base[a][0]} ? {self.base[b][0]}", -1, (a, b), True))
         self.by_name = {c.name: c for c in self.cols}
         self.page_pos = {i for i, (name, _, how) in enumerate(self.base) if name == PAGE or how[0] == "cell"}
 

@@ -25,6 +25,7 @@ from collapsecheck.expr.sorts import ArraySort, BoolSort, IntRange, Size
 from collapsecheck.model.core import Model, VarDecl
 from collapsecheck.symbolic.encode import ArrayVal, Encoder, Havoc, Sizes, domain, value_term, z3_sort
 from collapsecheck.symbolic.reduction import _full_init
+from collapsecheck.symbolic.system import System
 
 Key = tuple  # ("v", decl id) | ("pc", thread) | ("a", decl id)
 Body = Callable[[z3.ArithRef], z3.BoolRef]
@@ -190,6 +191,13 @@ class ArraySystem:
             vals[("a", id(d))] = z3.Array(f"{d.qualname}@{tag}", z3.IntSort(), z3_sort(d.sort.elem))
         return Frame(self, vals)
 
+    def index_terms(self, f: Frame, g: Ground) -> None:
+        """Add the frame's page-valued scalars (loop indices, counters, addresses) to the term set: the
+        invariant is assumed at these pages in every query, whether or not the query reads them."""
+        for key, _, sort, _ in self.scalars:
+            if isinstance(sort, IntRange) and any(self.sizes.is_abstract(b) for b in (sort.lo, sort.hi)):
+                g.add_term(f.vals[key])  # type: ignore[arg-type]
+
     def domain(self, f: Frame, g: Ground) -> z3.BoolRef:
         out = [domain(sort, f.vals[key], self.sizes) for key, _, sort, _ in self.scalars]  # type: ignore[arg-type]
         for d in self.arrays:
@@ -289,16 +297,9 @@ class ArraySystem:
         vals.update(nxt)
         return Frame(self, vals)
 
-    def deadlock(self, f: Frame, g: Ground) -> z3.BoolRef:
-        gs = self.guards(f, g)
-        stuck, not_ok = [], []
-        for t in self.model.threads:
-            pc = f.pc(t.index)
-            for k, _ in enumerate(t.steps):
-                stuck.append(z3.Implies(pc == k, z3.Not(z3.Or(gs[t.index][k]))))
-            ok = [len(t.steps)] + [k for k, s in enumerate(t.steps) if s.end_ok]
-            not_ok.append(z3.And([pc != k for k in ok]))
-        return z3.And(stuck + [z3.Or(not_ok)])
+    # No case of any thread enabled, some thread neither finished nor at an end label: the flat system's
+    # definition, over this system's guards.
+    deadlock = System.deadlock
 
     def holds(self, expr: Expr, f: Frame, g: Ground) -> z3.BoolRef:
         return self.enc.term(expr, f, g)  # type: ignore[return-value]

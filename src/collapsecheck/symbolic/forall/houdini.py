@@ -116,6 +116,7 @@ class Houdini:
         x = self.x
         sk = z3.Int("sk")
         g.add_term(sk)
+        s.index_terms(x, g)
         en, nxt, _ = s.action(aid, x, g)
         y = s.successor(x, nxt)
         subst = [(x.vals[k], v) for k, v in nxt.items()]
@@ -133,6 +134,7 @@ class Houdini:
         s = self.system
         g = Ground(f"c{name}", s.sizes)
         x = self.x
+        s.index_terms(x, g)
         tgt = s.deadlock(x, g) if name == "deadlock" else \
             z3.Or([s.action(a.id, x, g)[2] for a in s.model.actions])
         pre_props = {k: s.holds(it.expr, x, g) for k, it in enumerate(self.items) if isinstance(it, Property)}

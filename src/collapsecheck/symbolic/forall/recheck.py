@@ -102,6 +102,7 @@ def recheck(model: Model, page: str, n_term: z3.ArithRef, n_min: int, clauses: l
     # consecution, one action at a time, by symbolic execution
     for a in model.actions:
         g = Ground(f"r{a.id}", system.sizes)
+        system.index_terms(x, g)
         en, nxt, _ = system.action(a.id, x, g)
         y = system.successor(x, nxt)
         goal, side = violated(y, [(x.vals[k], v) for k, v in nxt.items()], g, z3.Int("sk"))
@@ -115,6 +116,7 @@ def recheck(model: Model, page: str, n_term: z3.ArithRef, n_min: int, clauses: l
         if name == "range":
             for a in model.actions:
                 g = Ground(f"rr{a.id}", system.sizes)
+                system.index_terms(x, g)
                 _, _, bad = system.action(a.id, x, g)
                 if z3.is_false(z3.simplify(bad)):
                     continue
@@ -122,6 +124,7 @@ def recheck(model: Model, page: str, n_term: z3.ArithRef, n_min: int, clauses: l
                 ask(f"exclude range at {action_label(model, a.id)}", facts + assume(g.terms))
         else:
             g = Ground(f"re{name}", system.sizes)
+            system.index_terms(x, g)
             tgt = system.deadlock(x, g) if name == "deadlock" else z3.Not(system.holds(model.property(name).expr, x, g))
             facts = [system.domain(x, g), tgt, *[system.holds(p.expr, x, g) for p in pr]] + g.finalize()
             ask(f"exclude {name}", facts + assume(g.terms))

@@ -33,6 +33,13 @@ class InvariantText:
             if len(vs) == 2:
                 return "true"
             return self._name(col.name) if vs[0] else f"¬{self._name(col.name)}"
+        members = self.printer.members(col.name)
+        if members is not None and len(vs) > 2 and 2 * len(vs) > len(members):
+            rest = [m for m in members if m not in vs]  # the shorter side: "not one of"
+            text = self.printer.membership(col.name, rest)
+            text = "¬" + text if col.name.endswith(".pc") else text.replace(" = ", " ≠ ").replace(" == ", " ≠ ") \
+                .replace(" in {", " ∉ {")
+            return self._name(text) if PAGE in text else text
         text = self.printer.membership(col.name, vs)
         text = text.replace(" == ", " = ").replace(" in {", " ∈ {")
         if col.name.endswith(".pc"):
