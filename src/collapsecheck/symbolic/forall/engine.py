@@ -21,7 +21,7 @@ from typing import Any
 import z3
 
 from collapsecheck.engines import CheckConfig
-from collapsecheck.errors import UsageError
+from collapsecheck.errors import ModelError, UsageError
 from collapsecheck.model.core import Model, Property
 from collapsecheck.result import CheckResult, Stats, Verdict
 from collapsecheck.symbolic import reduction, samples
@@ -99,7 +99,7 @@ def run_prove(model: Model, config: CheckConfig) -> CheckResult:
         checks: list[Recheck] = []
         if cert is not None:
             progress("re-checking the stored certificate")
-            checks = [recheck(model, page, n_term, n_min, cert["clauses"], cert["properties"], cert["proved"],
+            checks = [_safe_recheck(model, page, n_term, n_min, cert["clauses"], cert["properties"], cert["proved"],
                               deadline, f"re-check of the {cert['size']} certificate at {label}")]
             if all(c.inductive and set(cert["proved"]) <= set(c.excluded) for c in checks):
                 inv, source = cert, f"certificate for {page} = {cert['size']} (re-checked)"
@@ -157,6 +157,15 @@ def run_prove(model: Model, config: CheckConfig) -> CheckResult:
         res.message = f"all {len(targets)} targets proved at {label}"
     res.stats = Stats(0, 0, 0, time.monotonic() - t0)
     return res
+
+
+def _safe_recheck(model: Model, page: str, n_term: z3.ArithRef, n_min: int, clauses: Any, props: Any,
+                  proved: Any, deadline: float, label: str) -> Recheck:
+    """A certificate that does not fit the model (a column or property it lacks) fails its re-check."""
+    try:
+        return recheck(model, page, n_term, n_min, clauses, props, proved, deadline, label)
+    except ModelError as e:
+        return Recheck(label, [f"initiation: the certificate does not fit the model ({e})"])
 
 
 def _rechecks(model: Model, page: str, n_term: z3.ArithRef, n_min: int, every: bool, clauses: Any, props: Any,

@@ -59,7 +59,12 @@ def recheck(model: Model, page: str, n_term: z3.ArithRef, n_min: int, clauses: l
     system = ArraySystem(model, page, n_term, n_min)
     cols = Columns(system)
     cl = parse(cols, clauses)
-    pr = [model.property(n) for n in props]
+    known = {p.name: p for p in model.properties}
+    missing = [n for n in [*props, *targets] if n not in known and n not in ("deadlock", "range")]
+    if missing:
+        raise ModelError(f"the invariant names propert{'ies' if len(missing) > 1 else 'y'} "
+                         f"{', '.join(missing)} that model {model.name} does not have")
+    pr = [known[n] for n in props]
     out = Recheck(label)
 
     # The clauses as two templates over the state ``x`` and a placeholder page ``P``; every query below
