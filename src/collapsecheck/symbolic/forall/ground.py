@@ -20,7 +20,7 @@ from typing import Callable
 import z3
 
 from collapsecheck.errors import ModelError
-from collapsecheck.expr.nodes import ArrayOf, Count, Elem, Expr, Quant, VarRef, show
+from collapsecheck.expr.nodes import ArrayOf, Count, Elem, Expr, Quant, VarRef, show, walk
 from collapsecheck.expr.sorts import ArraySort, BoolSort, IntRange, Size
 from collapsecheck.model.core import Model, VarDecl
 from collapsecheck.symbolic.encode import ArrayVal, Encoder, Havoc, Sizes, domain, value_term, z3_sort
@@ -38,9 +38,23 @@ class Ground(Havoc):
         super().__init__(tag, sizes)
         self.terms: list[z3.ArithRef] = []
         self._seen: set[int] = set()
+        self._holes: set[int] = set()
         self.pending: list[tuple[z3.BoolRef, Body, z3.ArithRef]] = []
 
+    def placeholder(self) -> z3.ArithRef:
+        """A page constant that stands for "the bound page" in a body built once and substituted per term;
+        it never enters the term set."""
+        p = z3.Int(f"~P{len(self.vars)}@{self.tag}")
+        self.vars.append(p)
+        self._holes.add(p.get_id())
+        return p
+
+    def _has_hole(self, t: z3.ExprRef) -> bool:
+        return t.get_id() in self._holes or any(self._has_hole(c) for c in t.children())
+
     def add_term(self, t: z3.ArithRef) -> None:
+        if self._holes and self._has_hole(t):
+            return
         t = z3.simplify(t)
         if t.get_id() not in self._seen:
             self._seen.add(t.get_id())
@@ -63,16 +77,26 @@ class Ground(Havoc):
         (which only weakens the encoding)."""
         out: list[z3.BoolRef] = []
         done: dict[int, int] = {}
+        inside: dict[tuple[int, int], z3.BoolRef] = {}
         for _ in range(rounds):
             n_terms = len(self.terms)
             for k in range(len(self.pending)):
                 guard, body, n = self.pending[k]
                 for t in self.terms[done.get(k, 0):n_terms]:
-                    out.append(z3.Implies(z3.And(guard, 0 <= t, t < n), body(t)))
+                    key = (t.get_id(), n.get_id())
+                    if key not in inside:
+                        inside[key] = z3.And(0 <= t, t < n)
+                    pre = inside[key] if z3.is_true(guard) else z3.And(guard, inside[key])
+                    out.append(z3.Implies(pre, body(t)))
                 done[k] = n_terms
         out += self.side
         self.side = []
         return out
+
+
+def nested(e: Expr) -> bool:
+    """``e`` contains a quantifier or count (whose encoding creates fresh values)."""
+    return any(isinstance(x, (Quant, Count)) for x in walk(e))
 
 
 class ZArray(ArrayVal):
@@ -97,10 +121,18 @@ class PageEncoder(Encoder):
             return super()._aggregate(e, st, hv, b)
         n = self.sizes.term(e.var.size)
 
-        def body(t: z3.ArithRef) -> z3.BoolRef:
+        def direct(t: z3.ArithRef) -> z3.BoolRef:
             inner = dict(b)
             inner[id(e.var)] = t
             return self.term(e.body, st, hv, inner)  # type: ignore[return-value]
+
+        body: Body = direct
+        if not nested(e.body):
+            # Built once at a placeholder page and substituted per term (re-encoding per term is slow). Not
+            # with a nested page quantifier: its Boolean would have to mean one thing per outer page.
+            hole = hv.placeholder()
+            tmpl = direct(hole)
+            body = lambda t: z3.substitute(tmpl, (hole, t))  # noqa: E731
 
         def forall() -> z3.BoolRef:
             bb = hv.fresh_bool()
@@ -207,6 +239,10 @@ class ArraySystem:
     def _each(self, d: VarDecl, arr: z3.ArrayRef, g: Ground, pred: Callable[[z3.ExprRef], z3.BoolRef]) -> None:
         """``pred`` of every element: deferred for page arrays, element by element for fixed ones."""
         if self.paged(d):
+            key = ("each", arr.get_id(), pred.__code__)
+            if key in g.memo:  # an array the step left unchanged: already constrained in the pre-state
+                return
+            g.memo[key] = arr
             g.defer(z3.BoolVal(True), lambda t: pred(z3.Select(arr, t)), self.length(d))
         else:
             for k in range(self.sizes.concrete(d.sort.size)):  # type: ignore[union-attr]
@@ -270,8 +306,12 @@ class ArraySystem:
                 fresh = z3.Array(f"~W{len(g.vars)}@{g.tag}", z3.IntSort(), z3_sort(decl.sort.elem))
                 g.vars.append(fresh)
                 value = u.value
-                if isinstance(value, ArrayOf):
-                    body: Body = (lambda t, v=value: enc.term(v.body, f, g, {id(v.var): t}))  # type: ignore[misc]
+                if isinstance(value, ArrayOf) and not nested(value.body):
+                    hole = g.placeholder()
+                    tmpl = enc.term(value.body, f, g, {id(value.var): hole})
+                    body: Body = (lambda t, h=hole, tm=tmpl: z3.substitute(tm, (h, t)))  # type: ignore[misc]
+                elif isinstance(value, ArrayOf):
+                    body = (lambda t, v=value: enc.term(v.body, f, g, {id(v.var): t}))  # type: ignore[misc]
                 else:
                     assert isinstance(value, VarRef)
                     src = f.vals[("a", id(value.decl))]
