@@ -278,13 +278,7 @@ class ArraySystem:
     def action(self, aid: int, f: Frame, g: Ground, guards: list[list[list[z3.BoolRef]]] | None = None
                ) -> tuple[z3.BoolRef, dict[Key, z3.ExprRef], z3.BoolRef]:
         """(enabled, {key: next value of each key written}, an update leaves its range)."""
-        a = self.model.actions[aid]
-        step = self.model.threads[a.thread].steps[a.step]
-        case = step.cases[a.case]
-        gs = guards[a.thread][a.step] if guards is not None else [self.enc.term(c.guard, f, g) for c in step.cases]
-        eff = z3.And([z3.Not(x) for x in gs[:a.case]] + [gs[a.case]]) if step.ordered else gs[a.case]
-        enabled = z3.And(f.pc(a.thread) == a.step, eff)
-        nxt: dict[Key, z3.ExprRef] = {("pc", a.thread): z3.IntVal(case.goto)}
+        case, enabled, nxt = self.enabling(aid, f, g, guards)
         bad: list[z3.BoolRef] = []
         enc = self.enc
         for u in case.updates:
@@ -340,6 +334,8 @@ class ArraySystem:
     # No case of any thread enabled, some thread neither finished nor at an end label: the flat system's
     # definition, over this system's guards.
     deadlock = System.deadlock
+    enabling = System.enabling
+    effective = System.effective
 
     def holds(self, expr: Expr, f: Frame, g: Ground) -> z3.BoolRef:
         return self.enc.term(expr, f, g)  # type: ignore[return-value]
