@@ -99,7 +99,11 @@ def _entry(raw: dict[str, Any], loc: SourceLoc) -> Entry:
             if not isinstance(raw[key], typ) or isinstance(raw[key], bool):
                 raise bad(f"'{key}' must be a {typ.__name__}")
             setattr(e, key, raw[key])
-    for key in ("engines", "witnesses", "proved"):
+    if "proved" in raw:  # may be empty: a prove entry that proves none of its targets says so
+        if not (isinstance(raw["proved"], list) and all(isinstance(x, str) for x in raw["proved"])):
+            raise bad("'proved' must be a list of target names")
+        e.proved = list(raw["proved"])
+    for key in ("engines", "witnesses"):
         if key in raw:
             if not (isinstance(raw[key], list) and all(isinstance(x, str) for x in raw[key]) and raw[key]):
                 raise bad(f"'{key}' must be a non-empty list of strings")
