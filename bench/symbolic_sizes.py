@@ -1,11 +1,12 @@
-"""Proof and refutation times by page count: explicit engine vs the symbolic engines.
+"""Per post-fix family: explicit time at pages 2-4, prove-engine time at pages = 512 and for every page count.
 
-For the post-fix userfaultfd and lock-sequence models: the explicit engine's time (and states) for the
-sizes it can reach, and ``pdr``'s time to a proof for N = 2, 3, 4, 8, 64, 512 and for a symbolic N; for the
-pre-fix userfaultfd model, ``bmc``'s time to a replayed counterexample at the same sizes. Every symbolic
-attempt runs under ``--timeout`` (default 60 s); an attempt that ends inconclusive prints why.
+For each family (model, variant): the explicit engine's time and states at 2, 3 and 4 pages (skipped above
+``--explicit-limit`` states); ``--engine prove`` with fresh inference (certificates ignored) for every N
+(``pages=N``), then at 512 pages (fresh inference), then the certificate re-check the gate runs; the size of
+the printed invariant; the targets proved out of all targets. Every run is under ``--timeout`` seconds;
+an attempt that ends inconclusive prints why.
 
-    python bench/symbolic_sizes.py [--timeout 60] [--sizes 2,3,4,8,64,512] [--explicit-limit 4000000]
+    python bench/symbolic_sizes.py [--timeout 900] [--families uffd,lock] [--no-512]
 
 Figures are wall-clock seconds of one run on this machine; this script asserts nothing.
 """
@@ -24,53 +25,58 @@ from collapsecheck.orchestration import engines, loader  # noqa: E402
 from collapsecheck.engine_config import CheckConfig  # noqa: E402
 from collapsecheck.errors import CollapsecheckError  # noqa: E402
 
+FAMILIES = {
+    "uffd": ("collapse_file_vs_uffd_register", "post_fix"),
+    "lock": ("collapse_file_lock_sequence", "post_fix"),
+    "madv63": ("collapse_file_vs_madvise_collapse", "v6_3"),
+    "madv66": ("collapse_file_vs_madvise_collapse", "v6_6"),
+    "enomem": ("collapse_file_xas_store_enomem", "post_fix"),
+    "enomem_e8c7": ("collapse_file_xas_store_enomem", "e8c716bc"),
+    "fpoison64": ("collapse_file_poison", "v6_4"),
+    "fpoison": ("collapse_file_poison", "post_fix"),
+    "apoison": ("collapse_huge_page_poison", "post_fix"),
+}
 
-def run(model: str, variant: str, pages: int, engine: str, timeout: float, depth: int, **options: object) -> str:
+
+def explicit(model: str, variant: str, pages: int, limit: int) -> str:
     m = loader.build(ROOT / "models" / f"{model}.py", {"variant": variant, "pages": pages})
-    cfg = CheckConfig(max_states=options.pop("max_states", 5_000_000), timeout=timeout, depth=depth,  # type: ignore[arg-type]
-                      options=options)
+    t0 = time.monotonic()
+    r = engines.get("explicit")(m, CheckConfig(max_states=limit))
+    return f"{time.monotonic() - t0:.1f}s/{r.stats.states}st"
+
+
+def prove(model: str, variant: str, pages: object, timeout: float, fresh: bool) -> tuple[str, str, str]:
+    m = loader.build(ROOT / "models" / f"{model}.py", {"variant": variant, "pages": pages})
+    opts = {"certificates": "/nonexistent-certificates"} if fresh else {}
     t0 = time.monotonic()
     try:
-        r = engines.get(engine)(m, cfg)
+        r = engines.get("prove")(m, CheckConfig(timeout=timeout, options=opts))
     except CollapsecheckError as e:
-        return f"error: {str(e)[:80]}"
+        return f"error: {str(e)[:60]}", "-", "-"
     dt = time.monotonic() - t0
-    what = str(r.verdict)
-    if r.trace is not None:
-        what += f" ({r.property}, {len(r.trace)} steps, replayed)"
-    if engine == "explicit":
-        what += f", {r.stats.states:,} states"
-    elif r.bound.startswith("proved"):
-        what += f", {r.extra.get('proved_by', r.bound)}"
-    elif str(r.verdict) == "inconclusive":
-        what += ": " + "; ".join(a for a in r.extra.get("portfolio", []))[:90]
-    return f"{dt:8.2f} s  {what}"
+    targets = r.extra.get("targets", {})
+    proved = [t for t, v in targets.items() if v == "proved"]
+    size = str(len(r.extra.get("forall_invariant", []))) if r.extra.get("forall_invariant") else "-"
+    return f"{dt:.0f}s", size, f"{len(proved)}/{len(targets)}" + (f" ({', '.join(proved)})" if proved else "")
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--timeout", type=float, default=60.0)
-    ap.add_argument("--sizes", default="2,3,4,8,64,512")
-    ap.add_argument("--explicit-limit", type=int, default=4_000_000, help="explicit engine: max states")
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--timeout", type=float, default=900.0)
+    ap.add_argument("--families", default=",".join(FAMILIES))
+    ap.add_argument("--explicit-limit", type=int, default=2_000_000)
+    ap.add_argument("--no-512", action="store_true", help="skip the fresh inference at 512 pages")
     args = ap.parse_args()
-    sizes = [int(s) for s in args.sizes.split(",")]
-    jobs = [("collapse_file_vs_uffd_register", "post_fix"), ("collapse_file_lock_sequence", "post_fix")]
-    for model, variant in jobs:
-        print(f"\n{model} variant={variant}: proof")
-        for n in sizes:
-            exp = run(model, variant, n, "explicit", args.timeout, 40, max_states=args.explicit_limit) \
-                if n <= 8 else "(not attempted: the state space grows exponentially in N)"
-            enc = {"encoding": "flat"} if n <= 4 else {"encoding": "reduced"}
-            pdr = run(model, variant, n, "pdr", args.timeout, 40, **enc)
-            print(f"  N={n:<4} explicit {exp}")
-            print(f"  {'':6} pdr/{enc['encoding']:<7} {pdr}")
-        pdr = run(model, variant, 2, "pdr", args.timeout, 40, symbolic_size="pages")
-        print(f"  N=sym  pdr/reduced {pdr}")
-    print("\ncollapse_file_vs_uffd_register variant=pre_fix: counterexample")
-    for n in sizes:
-        enc = "flat" if n <= 4 else "reduced"
-        print(f"  N={n:<4} bmc/{enc:<7} {run('collapse_file_vs_uffd_register', 'pre_fix', n, 'bmc', args.timeout, 40, encoding=enc)}")
-    print(f"  N=sym  bmc/reduced {run('collapse_file_vs_uffd_register', 'pre_fix', 2, 'bmc', args.timeout, 40, symbolic_size='pages')}")
+    print("| family | explicit 2 / 3 / 4 pages | prove N (fresh) | prove 512 (fresh) | gate re-check 512 "
+          "| invariant lines | targets proved (N) |")
+    print("|---|---|---|---|---|---|---|")
+    for fam in args.families.split(","):
+        model, variant = FAMILIES[fam]
+        ex = " / ".join(explicit(model, variant, k, args.explicit_limit) for k in (2, 3, 4))
+        n_time, n_size, n_proved = prove(model, variant, "N", args.timeout, fresh=True)
+        t512 = "-" if args.no_512 else prove(model, variant, 512, args.timeout, fresh=True)[0]
+        cert = prove(model, variant, 512, args.timeout, fresh=False)[0]
+        print(f"| {model} {variant} | {ex} | {n_time} | {t512} | {cert} | {n_size} | {n_proved} |", flush=True)
 
 
 if __name__ == "__main__":

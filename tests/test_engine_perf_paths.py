@@ -19,7 +19,8 @@ from collapsecheck.model import semantics
 from collapsecheck.result import Verdict
 from tests.conftest import MODELS, TOYS
 
-ENTRIES = manifest.load(MODELS / "manifest.toml")
+# The explicit entries (the prove engine's pages=512 / pages=N entries are not enumerable instances).
+ENTRIES = [e for e in manifest.load(MODELS / "manifest.toml") if "explicit" in e.engines]
 IDS = [e.key for e in ENTRIES]
 
 

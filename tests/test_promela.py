@@ -21,7 +21,8 @@ from tests.conftest import MODELS, TOYS
 
 MISSING = spin.missing_tools()
 needs_spin = pytest.mark.skipif(MISSING is not None, reason=f"SPIN comparison skipped: {MISSING}")
-ENTRIES = manifest.load(MODELS / "manifest.toml")
+# The explicit entries (the prove engine's pages=512 / pages=N entries are not enumerable instances).
+ENTRIES = [e for e in manifest.load(MODELS / "manifest.toml") if "explicit" in e.engines]
 
 
 def _ours(model):

@@ -85,7 +85,7 @@ def main() -> None:
 @click.argument("model", required=False)
 @_models_option
 @click.option("-p", "--param", "params", multiple=True, metavar="KEY=VALUE", help="Model build parameter.")
-@click.option("--engine", "engine_names", multiple=True, help="Engine(s): explicit, bmc, kind, pdr, all.")
+@click.option("--engine", "engine_names", multiple=True, help="Engine(s): explicit, bmc, kind, pdr, prove, all.")
 @click.option("--format", "fmt", type=click.Choice(["text", "commit", "json", "junit", "sarif"]), default="text",
               show_default=True, help="stdout format; commit: counterexamples as CPU columns (one model).")
 @click.option("--junit", type=click.Path(dir_okay=False, path_type=Path), default=None,
@@ -127,12 +127,15 @@ def main() -> None:
               help="pdr: proof members to try, in order (spacer, spacer-global, closure, houdini, kind).")
 @click.option("--full-trace", is_flag=True,
               help="Show every step of a counterexample (by default purely local steps are folded).")
+@click.option("--write-certificate", is_flag=True,
+              help="prove: store the re-checked invariant in models/certificates/ (re-checked, never trusted, "
+                   "on later runs).")
 def verify(model: str | None, params: tuple[str, ...], engine_names: tuple[str, ...], fmt: str, max_states: int,
            timeout: float, depth: int, manifest_path: Path | None, only: tuple[str, ...], skip: tuple[str, ...],
            budget: str, update: bool, reports_dir: Path | None, no_reports: bool, progress: bool,
            junit: Path | None, sarif: Path | None, max_memory: int | None, por: bool, symmetry: bool,
            symbolic_size: str | None, encoding: str, portfolio: str | None, full_trace: bool,
-           coverage: bool, models: Path | None) -> None:
+           coverage: bool, models: Path | None, write_certificate: bool) -> None:
     """Check MODEL, or with no MODEL run every manifest entry (the CI gate).
 
     MODEL is a model name under models/ (collapse_file_vs_uffd_register) or a path to a model .py
@@ -148,6 +151,8 @@ def verify(model: str | None, params: tuple[str, ...], engine_names: tuple[str, 
 
     symbolic = {k: v for k, v in (("symbolic_size", symbolic_size), ("encoding", encoding),
                                   ("portfolio", portfolio)) if v is not None and v != "auto"}
+    if write_certificate:
+        symbolic["write_certificate"] = "yes"
     opts = dict(engines=list(engine_names), fmt=fmt, max_states=max_states, timeout=timeout, depth=depth,
                 progress=progress, junit=junit, sarif=sarif, max_memory=max_memory, por=por, symmetry=symmetry,
                 symbolic={**symbolic, "coverage": True} if coverage else symbolic, models=models)

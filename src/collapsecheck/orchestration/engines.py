@@ -27,7 +27,10 @@ REGISTRY: dict[str, str] = {
     "bmc": "collapsecheck.symbolic.engines:run_bmc",
     "kind": "collapsecheck.symbolic.engines:run_kind",
     "pdr": "collapsecheck.symbolic.engines:run_pdr",
+    "prove": "collapsecheck.symbolic.forall.engine:run_prove",
 }
+# Engines that accept a size given as the literal N (every value of it, ``-p pages=N``).
+EVERY_SIZE = ("prove",)
 
 
 def available() -> list[str]:

@@ -149,12 +149,18 @@ def build(path: Path, params: Mapping[str, object] | None = None) -> Model:
     if unknown:
         accepted = ", ".join(f"{k}={v!r}" for k, v in defaults.items()) or "none"
         raise UsageError(f"model {path.stem} has no parameter {', '.join(unknown)}; accepted: {accepted}")
-    values = {k: coerce(k, given[k], v) if k in given else v for k, v in defaults.items()}
+    # ``-p pages=N`` (the literal N) asks for every page count: the model is built at its default size and
+    # keeps "N" as the parameter's value, so engines that enumerate one size can refuse it
+    # (verify.check_model) and the prove engine treats that size as a free variable.
+    every = [k for k in given if given[k] == "N" and isinstance(defaults.get(k), int)
+             and not isinstance(defaults.get(k), bool)]
+    values = {k: coerce(k, given[k], v) if k in given and k not in every else v for k, v in defaults.items()}
     missing = [k for k, v in values.items() if v is None]
     if missing:
         raise UsageError(f"model {path.stem} needs parameter(s) {', '.join(missing)} (-p name=value)")
     fname = str(path)
-    m = Builder(path.stem, inspect.cleandoc(mod.__doc__ or ""), relpath(fname), tuple(values.items()))
+    shown = {k: ("N" if k in every else v) for k, v in values.items()}
+    m = Builder(path.stem, inspect.cleandoc(mod.__doc__ or ""), relpath(fname), tuple(shown.items()))
     try:
         mod.build(m, **values)
         return m.freeze()

@@ -101,6 +101,7 @@ SCHEMA: dict[str, tuple[Any, str]] = {
     "engines": (_engines, f"the engines to run (default {DEFAULT_ENGINES})"),
     "witnesses": (_names(True), "sometimes-properties that must be reached"),
     "uncovered": (_names(False), "coverage items expected never to be exercised"),
+    "proved": (_names(False), "prove engine: exactly these targets are proved (may be empty)"),
     "bug": (_str, "the kernel commit the entry is about"),
     "note": (_str, "free text"),
     "budget": (_one_of(*BUDGETS), "fast or slow (--budget fast runs only fast entries)"),

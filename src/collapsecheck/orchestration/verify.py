@@ -21,6 +21,11 @@ from collapsecheck.result.rows import Row
 
 
 def check_model(model: Model, engine: str, config: CheckConfig) -> CheckResult:
+    every = [k for k, v in model.params if v == "N"]
+    if every and engine not in engines.EVERY_SIZE:
+        raise UsageError(f"{every[0]}=N asks for every {every[0]} value, which the {engine} engine cannot check "
+                         f"(it checks one instance): give a number (-p {every[0]}=3), or use "
+                         f"{' or '.join('--engine ' + e for e in engines.EVERY_SIZE)}")
     return engines.run(engine, model, config)
 
 
@@ -57,6 +62,11 @@ def compare(entry: manifest.Entry, results: Mapping[str, CheckResult], order: li
         for w in entry.witnesses:  # names were checked against the model when the entry was loaded
             if w in r.witnesses and r.witnesses[w] is None and r.bound == "exhaustive":
                 problems.append(f"{name}: witness {w} was never reached")
+        if entry.proved is not None and "targets" in r.extra:
+            got = sorted(t for t, v in r.extra["targets"].items() if v == "proved")
+            if got != sorted(entry.proved):
+                problems.append(f"{name}: proved targets {', '.join(got) or 'none'}; manifest expects "
+                                f"{', '.join(sorted(entry.proved)) or 'none'}")
         # A reduced search (--por/--symmetry) stores fewer states by design: only unreduced counts pin.
         if name == "explicit" and entry.states is not None and r.stats.states != entry.states \
                 and "reduction" not in r.extra:

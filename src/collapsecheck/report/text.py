@@ -238,6 +238,16 @@ def symbolic_lines(res: CheckResult) -> list[str]:
         out.append(f"  encoding: {res.extra['reduction']}")
     for a in res.extra.get("portfolio", []):
         out.append(f"  portfolio  {a}")
+    for name, what in res.extra.get("targets", {}).items():
+        out.append(f"  target {name}: {what}")
+    if res.extra.get("forall_invariant"):
+        out.append(f"  ∀-invariant ({res.extra.get('invariant_source', '')}; "
+                   f"{len(res.extra['forall_invariant'])} conjuncts):")
+        out += [f"    {line}" for line in res.extra["forall_invariant"]]
+    for line in res.extra.get("recheck", []):
+        out.append(f"  {line}")
+    if res.extra.get("not_checked"):
+        out.append(f"  not checked by {res.engine}: {res.extra['not_checked']}")
     for inv in res.extra.get("invariant", []):
         if isinstance(inv, dict):
             out.append(f"  inductive invariant [{inv.get('source')}, {inv.get('size')}] (re-checked by Z3: "

@@ -38,6 +38,7 @@ class Entry:
     witnesses: list[str] = field(default_factory=list)
     options: dict[str, Any] = field(default_factory=dict)
     uncovered: list[str] = field(default_factory=list)  # coverage items expected never to be exercised
+    proved: list[str] | None = None  # prove engine: exactly these targets are proved (the others are not)
     line: int = 0
     file: str = ""
     key_lines: dict[str, int] = field(default_factory=dict, repr=False)  # key -> its line in the manifest

@@ -450,6 +450,10 @@ def _finish(res: CheckResult, model: Model, system: System, config: CheckConfig,
         unresolved.append(f"not proved ({'; '.join(why_not) or 'no member closed the proof'}); no counterexample "
                           f"up to depth {found.depth}")
     where = f", {red.label}" if red else ""
+    if "closure" in how and red is None:
+        # The closure is the enumerated reachable set: a proof at this size only, never at 512 or every N.
+        sizes = ", ".join(f"{s.name}={s.value}" for s in model.sizes) or "this instance"
+        how = how.replace("by closure", f"proved by enumeration, {sizes}")
     res.bound = (f"proved (all lengths, {how}{where})" if not open_targets
                  else f"bounded (depth <= {found.depth}{where})")
     res.stats = Stats(0, 0, max(found.depth, 0), time.monotonic() - t0)

@@ -243,7 +243,7 @@ def rebuild(model: Model, size: str, value: int, build: ModelBuilder | None) -> 
                          "(CheckConfig.build)")
     if model.file is None:
         raise UsageError(f"model {model.name} was not loaded from a file; it cannot be rebuilt at {size}={value}")
-    if params.get(size) != {s.name: s.base for s in model.sizes}.get(size):
+    if params.get(size) not in ({s.name: s.base for s in model.sizes}.get(size), "N"):  # "N": every size
         raise UsageError(f"model {model.name}: size {size!r} is not set by a build parameter of the same name, "
                          "so the model cannot be rebuilt at another size")
     params[size] = value

@@ -16,7 +16,7 @@ be a Z3 variable. This module builds formulas; it must not create solvers or dec
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterator
+from typing import Any, Iterator
 
 import z3
 
@@ -210,20 +210,24 @@ class System:
             return gs
         return [z3.And([z3.Not(g) for g in gs[:k]] + [gs[k]]) if k else gs[0] for k in range(len(gs))]
 
+    def enabling(self, aid: int, f: Any, hv: Havoc, guards: list[list[list[z3.BoolRef]]] | None
+                 ) -> tuple[Any, z3.BoolRef, dict[Key, z3.ExprRef]]:
+        """(the action's case, its enabling condition, {program counter: its goto}); shared with the
+        array encoding of the prove engine."""
+        a = self.model.actions[aid]
+        step = self.model.threads[a.thread].steps[a.step]
+        case = step.cases[a.case]
+        gs = guards[a.thread][a.step] if guards is not None else [self.enc.term(c.guard, f, hv) for c in step.cases]
+        eff = self.effective(gs, step.ordered)[a.case]
+        return case, z3.And(f.pc(a.thread) == a.step, eff), {("pc", a.thread): z3.IntVal(case.goto)}
+
     def action(self, aid: int, f: Frame, hv: Havoc, guards: list[list[list[z3.BoolRef]]] | None = None
                ) -> tuple[z3.BoolRef, dict[Key, z3.ExprRef], z3.BoolRef]:
         """(enabled, {key: next value of every key the action writes}, writes out of range).
 
         ``guards`` is the table of :meth:`guards` when several actions of one frame are encoded; without
         it only this step's guards are encoded (symbolic execution of one action)."""
-        a = self.model.actions[aid]
-        t = self.model.threads[a.thread]
-        step = t.steps[a.step]
-        case = step.cases[a.case]
-        gs = guards[a.thread][a.step] if guards is not None else [self.enc.term(c.guard, f, hv) for c in step.cases]
-        eff = self.effective(gs, step.ordered)[a.case]
-        enabled = z3.And(f.pc(a.thread) == a.step, eff)
-        nxt: dict[Key, z3.ExprRef] = {("pc", a.thread): z3.IntVal(case.goto)}
+        case, enabled, nxt = self.enabling(aid, f, hv, guards)
         bad: list[z3.BoolRef] = []
         enc = self.enc
         for u in case.updates:

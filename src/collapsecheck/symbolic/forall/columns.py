@@ -1,0 +1,188 @@
+"""Per-page columns of a model, sample rows at small page counts, and candidate clauses mined from them.
+
+A *row* is one reachable state seen from one page ``p0``: every scalar and program counter, every cell of
+a fixed-size array, the cell of every page array at ``p0``, and the order (``<``, ``=``, ``>``) of ``p0``,
+``0``, the page count ``N``, ``N - 1`` and every scalar whose range grows with ``N`` (loop indices,
+counters, addresses) against each other. Values of size-dependent scalars never appear as constants: only
+their order does, so a clause mined at 2 or 3 pages can hold at any page count. A *clause* is
+``premises -> column in values``; read as ``forall p0``, it is a candidate invariant. Samples only propose:
+the Houdini filter (``houdini.py``) and the re-check (``recheck.py``) decide. This module must not run
+solvers.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+import z3
+
+from collapsecheck.expr.sorts import ArraySort, BoolSort, IntRange, Size, Sort
+from collapsecheck.model.core import Model
+from collapsecheck.symbolic.forall.ground import ArraySystem, Frame
+from collapsecheck.symbolic.lemmas import Column  # a row coordinate: a position, or the order of two
+
+MAX_VALUES = 64  # a finite column with more observed values gets no value atoms (program counters fit)
+PAGE = "p0"
+
+
+@dataclass(frozen=True)
+class Clause:
+    """``And(col == v for premises) -> conclusion column in values``; ``paged``: it mentions ``p0``."""
+
+    premises: tuple[tuple[Column, int], ...]
+    col: Column
+    values: tuple[int, ...]
+    paged: bool
+
+    def formula(self, terms: list[z3.ExprRef]) -> z3.BoolRef:
+        concl = z3.Or([self.col.atom(terms, v) for v in self.values])
+        if not self.premises:
+            return concl
+        return z3.Implies(z3.And([c.atom(terms, v) for c, v in self.premises]), concl)
+
+    def to_json(self) -> dict[str, object]:
+        return {"if": [[c.name, v] for c, v in self.premises], "then": [self.col.name, list(self.values)]}
+
+
+class Columns:
+    """The positions and columns of one encoded system (the same names for every page count)."""
+
+    def __init__(self, system: ArraySystem) -> None:
+        self.system = system
+        self.base: list[tuple[str, Sort | None, object]] = []  # (name, sort, how to get it)
+        for key, name, sort, _ in system.scalars:
+            self.base.append((name, sort, ("key", key)))  # type: ignore[arg-type]
+        for d in system.arrays:
+            assert isinstance(d.sort, ArraySort)
+            if system.paged(d):
+                self.base.append((f"{d.qualname}[{PAGE}]", d.sort.elem, ("cell", d)))
+            else:
+                for k in range(system.sizes.concrete(d.sort.size)):
+                    self.base.append((f"{d.qualname}[{k}]", d.sort.elem, ("fixed", d, k)))
+        for name in (PAGE, "0", "N", "N-1"):
+            self.base.append((name, None, ("virtual", name)))
+        self.cols: list[Column] = []
+        sized: list[int] = []
+        for i, (name, sort, _) in enumerate(self.base):
+            if sort is None or self._sized(sort):
+                sized.append(i)
+            else:
+                self.cols.append(Column(name, i, None, True, isinstance(sort, BoolSort)))
+        consts = {"0", "N", "N-1"}
+        for a, b in itertools.combinations(sized, 2):
+            if self.base[a][0] in consts and self.base[b][0] in consts:
+                continue
+            self.cols.append(Column(f"{self.base[a][0]} ? {self.base[b][0]}", -1, (a, b), True))
+        self.by_name = {c.name: c for c in self.cols}
+        self.page_pos = {i for i, (name, _, how) in enumerate(self.base) if name == PAGE or how[0] == "cell"}
+
+    def _sized(self, sort: Sort) -> bool:
+        return isinstance(sort, IntRange) and any(isinstance(b, Size) and b.name == self.system.page
+                                                  for b in (sort.lo, sort.hi))
+
+    def paged(self, col: Column) -> bool:
+        return (col.pair is not None and bool(set(col.pair) & self.page_pos)) or col.index in self.page_pos
+
+    def terms(self, f: Frame, t: z3.ArithRef) -> list[z3.ExprRef]:
+        n = self.system.n
+        out: list[z3.ExprRef] = []
+        for _, _, how in self.base:
+            kind = how[0]  # type: ignore[index]
+            if kind == "key":
+                out.append(f.vals[how[1]])  # type: ignore[index]
+            elif kind == "cell":
+                out.append(z3.Select(f.vals[("a", id(how[1]))], t))  # type: ignore[index]
+            elif kind == "fixed":
+                out.append(z3.Select(f.vals[("a", id(how[1]))], how[2]))  # type: ignore[index]
+            else:
+                out.append({PAGE: t, "0": z3.IntVal(0), "N": n, "N-1": n - 1}[how[1]])  # type: ignore[index]
+        return out
+
+    # ----------------------------------------------------------------------------------- samples
+    def rows(self, model: Model, states: list[tuple], n: int) -> set[tuple]:
+        """Rows of the states of ``model`` built at page count ``n``, one per state and page."""
+        slots = {s.name: i for i, s in enumerate(model.layout.slots)}
+        fixed: list[int | None] = []
+        for name, _, how in self.base:
+            fixed.append(slots[name] if how[0] in ("key", "fixed") else None)  # type: ignore[index]
+        cells = [(i, how[1].qualname) for i, (_, _, how) in enumerate(self.base) if how[0] == "cell"]  # type: ignore[index]
+        virt = {i: name for i, (name, _, how) in enumerate(self.base) if how[0] == "virtual"}  # type: ignore[index]
+        out: set[tuple] = set()
+        for p in range(n):
+            cell_slot = {i: slots[f"{q}[{p}]"] for i, q in cells}
+            vv = {PAGE: p, "0": 0, "N": n, "N-1": n - 1}
+            getters = [(fixed[i] if fixed[i] is not None else cell_slot.get(i)) for i in range(len(self.base))]
+            for s in states:
+                out.add(tuple(int(s[g]) if g is not None else vv[virt[i]] for i, g in enumerate(getters)))
+        return out
+
+    # ------------------------------------------------------------------------------------ mining
+    def mine(self, rows: set[tuple]) -> list[Clause]:
+        """Every clause of the templates that holds on all rows and says something: ``col in V``,
+        ``a = x -> col in V``, and ``pc = x and (order of p0) = s -> col in V``."""
+        data = list(rows)
+        cols = self.cols
+        vals = [[c.value(r) for r in data] for c in cols]
+        dom = [sorted(set(v)) for v in vals]
+        usable = [len(d) <= MAX_VALUES for d in dom]
+        full = [self._full_domain(c) for c in cols]
+        out: list[Clause] = []
+
+        def add(prem: tuple[tuple[Column, int], ...], j: int, values: list[int]) -> None:
+            paged = any(self.paged(c) for c, _ in prem) or self.paged(cols[j])
+            out.append(Clause(prem, cols[j], tuple(values), paged))
+
+        for j, c in enumerate(cols):
+            if usable[j] and (full[j] is None or len(dom[j]) < full[j]):
+                add((), j, dom[j])
+        for i, j in itertools.permutations(range(len(cols)), 2):
+            if not (usable[i] and usable[j]) or len(dom[j]) < 2:
+                continue
+            seen: dict[int, set[int]] = {}
+            for a, b in set(zip(vals[i], vals[j])):
+                seen.setdefault(a, set()).add(b)
+            for a, bs in sorted(seen.items()):
+                if len(bs) < len(dom[j]):
+                    add(((cols[i], a),), j, sorted(bs))
+        pcs = [i for i, c in enumerate(cols) if c.name.endswith(".pc")]
+        signs = [i for i, c in enumerate(cols) if c.pair is not None and c.name.startswith(PAGE + " ?")]
+        for i in pcs:
+            for k in signs:
+                for j in range(len(cols)):
+                    if j in (i, k) or not usable[j] or len(dom[j]) < 2:
+                        continue
+                    seen2: dict[tuple[int, int], set[int]] = {}
+                    for a, s, b in set(zip(vals[i], vals[k], vals[j])):
+                        seen2.setdefault((a, s), set()).add(b)
+                    for (a, s), bs in sorted(seen2.items()):
+                        # only what the pair clauses (pc alone, order alone) do not already say
+                        if len(bs) < len(dom[j]):
+                            add(((cols[i], a), (cols[k], s)), j, sorted(bs))
+        return _drop_implied(out)
+
+    def _full_domain(self, c: Column) -> int | None:
+        if c.pair is not None:
+            return 3
+        return None
+
+
+def _drop_implied(clauses: list[Clause]) -> list[Clause]:
+    """Drop a clause when one with a subset of its premises and the same column says at least as much."""
+    best: dict[tuple, set[int]] = {}
+    for c in clauses:
+        best[(c.premises, c.col.name)] = set(c.values)
+    out = []
+    for c in clauses:
+        weaker = False
+        for r in range(len(c.premises)):
+            for sub in itertools.combinations(c.premises, r):
+                vs = best.get((sub, c.col.name))
+                if vs is not None and vs <= set(c.values) and sub != c.premises:
+                    weaker = True
+                    break
+            if weaker:
+                break
+        if not weaker:
+            out.append(c)
+    return out

@@ -1,0 +1,227 @@
+"""Registry entry point of ``--engine prove``: a ∀-invariant proof at the model's page count or for every one.
+
+Order of work: the size (``pages=N`` asks for every page count: the model must be size-generic, checked by
+``reduction.check_generic``; a number such as 512 is encoded as that literal); the stored certificate, if
+any, re-checked; otherwise inference (samples at 2 and 3 pages, mined clauses, Houdini, unsat-core
+minimisation), then the independent re-check (``recheck.py``) at the requested size, and for every-N
+proofs also at 512 pages. Each target (every always property, deadlock freedom, range safety) is reported
+proved or not proved with its reason; the verdict is ``holds`` only when all are proved, else
+``inconclusive`` (exit 13). Witnesses and progress properties are not this engine's: the explicit engine
+checks them. Time limits end in ``inconclusive`` naming the phase. This module orchestrates; the
+algorithms live in the sibling modules.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import z3
+
+from collapsecheck.engine_config import CheckConfig, ModelBuilder
+from collapsecheck.errors import ModelError, UsageError
+from collapsecheck.model.core import Model, Property
+from collapsecheck.result import CheckResult, Stats, Verdict
+from collapsecheck.symbolic import reduction, samples
+from collapsecheck.symbolic.forall import certificate
+from collapsecheck.symbolic.forall.columns import Clause, Columns
+from collapsecheck.symbolic.forall.ground import ArraySystem, page_size
+from collapsecheck.symbolic.forall.houdini import Houdini, OutOfTime
+from collapsecheck.symbolic.forall.recheck import Recheck, recheck
+from collapsecheck.symbolic.forall.text import InvariantText
+
+SAMPLE_SIZES = (2, 3)
+SAMPLE_LIMIT = 60_000  # reachable states per sample size (samples only propose candidates)
+KERNEL_PAGES = 512  # HPAGE_PMD_NR on x86-64: an every-N proof is also re-checked here
+
+
+class Progress:
+    """One line on stderr, rewritten in place, when it is a terminal and progress is on."""
+
+    def __init__(self, on: bool, t0: float) -> None:
+        self.on = on and sys.stderr.isatty()
+        self.t0 = t0
+
+    def __call__(self, text: str) -> None:
+        if self.on:
+            sys.stderr.write(f"\r\x1b[Kprove: {text} ({time.monotonic() - self.t0:.1f} s)")
+            sys.stderr.flush()
+
+    def done(self) -> None:
+        if self.on:
+            sys.stderr.write("\r\x1b[K")
+            sys.stderr.flush()
+
+
+def symbolic_sizes(model: Model) -> list[str]:
+    """Sizes given as the literal ``N`` (every page count)."""
+    sizes = {s.name for s in model.sizes}
+    return [k for k, v in model.params if v == "N" and k in sizes]
+
+
+def targets_of(model: Model) -> list[str]:
+    return [p.name for p in model.always] + (["deadlock"] if model.check_deadlock else []) + ["range"]
+
+
+def run_prove(model: Model, config: CheckConfig) -> CheckResult:
+    t0 = time.monotonic()
+    deadline = t0 + config.timeout
+    progress = Progress(config.progress, t0)
+    res = CheckResult(model.name, dict(model.params), "prove", Verdict.INCONCLUSIVE, stats=Stats())
+    sym = symbolic_sizes(model)
+    if len(sym) > 1:
+        raise UsageError(f"only one size can be N (every value) at a time, got {', '.join(sym)}")
+    size = page_size(model, sym[0] if sym else (str(config.options["symbolic_size"])
+                                                 if config.options.get("symbolic_size") else None))
+    if size is None:
+        raise UsageError(f"model {model.name} has no size that indexes its arrays: the prove engine proves "
+                         "∀-page invariants; use the explicit engine")
+    page = size.name
+    every = bool(sym) or bool(config.options.get("symbolic_size"))
+    if every:
+        progress("checking that the model is one template at every size")
+        reduction.check_generic(model, page, config.build)
+    n_min = reduction.n_min(model, page)
+    label = f"{page} = N for every N ≥ {n_min}" if every else f"{page} = {size.value}"
+    n_term: z3.ArithRef = z3.Int(page) if every else z3.IntVal(size.value)
+    targets = targets_of(model)
+    res.extra["targets"] = {}
+    where = Path(str(config.options["certificates"])) if config.options.get("certificates") else None
+    tag = "N" if every else str(size.value)
+    phase = "certificate"
+    try:
+        inv, source, info = None, "", {}
+        # A proof for every N covers this page count too: its certificate is re-checked here, not re-proved.
+        cert = certificate.load(model, page, tag, where) or (None if every else
+                                                           certificate.load(model, page, "N", where))
+        checks: list[Recheck] = []
+        if cert is not None:
+            progress("re-checking the stored certificate")
+            checks = [_safe_recheck(model, page, n_term, n_min, cert["clauses"], cert["properties"], cert["proved"],
+                              deadline, f"re-check of the {cert['size']} certificate at {label}")]
+            if all(c.inductive and set(cert["proved"]) <= set(c.excluded) for c in checks):
+                inv, source = cert, f"certificate for {page} = {cert['size']} (re-checked)"
+            else:
+                res.extra["certificate"] = "stored certificate rejected by the re-check: " + "; ".join(
+                    p for c in checks for p in c.problems)
+        if inv is None:
+            phase = "inference"
+            inv, info = infer(model, page, n_term, n_min, targets, deadline, progress, config.build)
+            source = "inferred"
+            phase = "re-check"
+            progress("independent re-check")
+            checks = _rechecks(model, page, n_term, n_min, every, inv["clauses"], inv["properties"],
+                               inv["proved"], deadline)
+            if config.options.get("write_certificate") and all(c.inductive for c in checks):
+                proved = [t for t in inv["proved"] if all(t in c.excluded for c in checks)]
+                p = certificate.save(model, page, tag, inv["clauses"], inv["properties"], proved, inv["text"], where)
+                res.extra["certificate_written"] = str(p)
+    except OutOfTime as e:
+        progress.done()
+        res.message = f"time limit reached in phase {phase} ({e}); nothing proved"
+        res.bound = f"inconclusive (prove, {label})"
+        for t in targets:
+            res.extra["targets"][t] = f"not proved: time limit in {phase}"
+        res.stats = Stats(0, 0, 0, time.monotonic() - t0)
+        return res
+    progress.done()
+    reasons: dict[str, str] = dict(info.get("why_not", {}))  # type: ignore[arg-type]
+    proved = []
+    for t in targets:
+        failed = [c for c in checks if not c.inductive or t not in c.excluded]
+        if t in inv["proved"] and not failed:
+            proved.append(t)
+            res.extra["targets"][t] = "proved"
+        elif t in inv["proved"]:
+            res.extra["targets"][t] = "not proved: the re-check failed (" + "; ".join(
+                f"{c.label}: {'; '.join(c.problems[:3])}" for c in failed) + ")"
+        else:
+            res.extra["targets"][t] = "not proved: " + reasons.get(t, "not implied by the inferred invariant")
+    res.extra["invariant_source"] = source
+    res.extra["forall_invariant"] = inv["text"]
+    res.extra["forall_invariant_data"] = {"clauses": inv["clauses"], "properties": inv["properties"]}
+    res.extra["recheck"] = [f"{c.label}: {c.queries} queries, "
+                            + ("all valid" if not c.problems else f"{len(c.problems)} failed") for c in checks]
+    res.extra.update({k: v for k, v in info.items() if k != "why_not"})
+    res.extra["not_checked"] = "witnesses (sometimes) and progress properties: use the explicit engine"
+    open_t = [t for t in targets if t not in proved]
+    res.bound = f"proved ({'all lengths'}, ∀-invariant, {label})" if not open_t else f"partial (∀-invariant, {label})"
+    if open_t:
+        res.verdict = Verdict.INCONCLUSIVE
+        res.message = (f"proved {len(proved)} of {len(targets)} targets at {label}; not proved: "
+                       + ", ".join(open_t))
+    else:
+        res.verdict = Verdict.HOLDS
+        res.message = f"all {len(targets)} targets proved at {label}"
+    res.stats = Stats(0, 0, 0, time.monotonic() - t0)
+    return res
+
+
+def _safe_recheck(model: Model, page: str, n_term: z3.ArithRef, n_min: int, clauses: Any, props: Any,
+                  proved: Any, deadline: float, label: str) -> Recheck:
+    """A certificate that does not fit the model (a column or property it lacks) fails its re-check."""
+    try:
+        return recheck(model, page, n_term, n_min, clauses, props, proved, deadline, label)
+    except ModelError as e:
+        return Recheck(label, [f"initiation: the certificate does not fit the model ({e})"])
+
+
+def _rechecks(model: Model, page: str, n_term: z3.ArithRef, n_min: int, every: bool, clauses: Any, props: Any,
+              proved: Any, deadline: float) -> list[Recheck]:
+    out = [recheck(model, page, n_term, n_min, clauses, props, proved, deadline,
+                   f"re-check at {page + ' = N (symbolic)' if every else page + ' = ' + str(n_term)}")]
+    if every:  # a proof for every N covers the kernel's size: re-check the invariant there too
+        out.append(recheck(model, page, z3.IntVal(KERNEL_PAGES), n_min, clauses, props, proved, deadline,
+                           f"re-check at {page} = {KERNEL_PAGES}"))
+    return out
+
+
+def infer(model: Model, page: str, n_term: z3.ArithRef, n_min: int, targets: list[str], deadline: float,
+          progress: Progress, build: ModelBuilder | None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Mine, filter (Houdini), check the consequences, minimise. Returns the invariant and figures."""
+    system = ArraySystem(model, page, n_term, n_min)
+    cols = Columns(system)
+    rows: set[tuple] = set()
+    for k in SAMPLE_SIZES:
+        if k < n_min:
+            continue
+        if time.monotonic() > deadline:
+            raise OutOfTime("sampling")
+        progress(f"sampling reachable states at {page} = {k}")
+        mk = reduction.rebuild(model, page, k, build)
+        reach = samples.explore(mk, SAMPLE_LIMIT)
+        rows |= cols.rows(mk, reach.states, k)
+    progress(f"mining candidates from {len(rows)} rows")
+    clauses = cols.mine(rows)
+    if time.monotonic() > deadline:
+        raise OutOfTime("mining")
+    items: list[Clause | Property] = [*clauses, *model.always]
+    progress(f"encoding {len(items)} candidates")
+    h = Houdini(system, cols, items, deadline, progress)
+    out = h.run(deadline, progress)
+    kept_props = [it.name for it in out.kept if isinstance(it, Property)]
+    why_not = {name: f"not inductive with the mined clauses ({where})" for name, where in out.killed_by.items()}
+    seeds = [i for i in h.alive if isinstance(h.items[i], Property)]
+    proved = list(kept_props)
+    for name in ("deadlock", "range"):
+        if name not in targets:
+            continue
+        progress(f"checking {name} against the invariant")
+        ok, core = h.consequence(name, deadline)
+        if ok:
+            proved.append(name)
+            seeds += core
+        else:
+            why_not[name] = "not excluded by the inferred invariant (a counterexample to it may be unreachable)"
+    needed = h.core(sorted(set(seeds)), deadline, progress)
+    items_needed = [h.items[i] for i in needed]
+    cl = [it for it in items_needed if isinstance(it, Clause)]
+    props = [it for it in items_needed if isinstance(it, Property)]
+    text = InvariantText(cols).lines(cl, props)
+    inv = {"clauses": [c.to_json() for c in cl], "properties": [p.name for p in props], "proved": proved,
+           "text": text}
+    info = {"candidates": out.candidates, "inductive": len(out.kept), "houdini_rounds": out.rounds,
+            "invariant_size": len(text), "why_not": why_not}
+    return inv, info

@@ -1,0 +1,74 @@
+"""An invariant of the prove engine in the model's own names, one conjunct per line.
+
+``∀ p. collapse@xas_store:retry_fill ∧ p < collapse.index → slot[p] ∈ {PAGE, RETRY}``: enum members, lock
+owners and step labels instead of numbers, ``p`` for the quantified page. This module prints; it must not
+build formulas or decide anything.
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+from collapsecheck.model.core import Property
+from collapsecheck.symbolic.forall.columns import PAGE, Clause, Column, Columns
+from collapsecheck.symbolic.invariant import Printer
+
+
+class InvariantText:
+    def __init__(self, cols: Columns) -> None:
+        keys = [SimpleNamespace(name=name, sort=sort) for name, sort, _ in cols.base if sort is not None]
+        self.printer = Printer(SimpleNamespace(keys=keys, model=cols.system.model))  # type: ignore[arg-type]
+
+    @staticmethod
+    def _name(name: str) -> str:
+        return name.replace(f"[{PAGE}]", "[p]").replace(PAGE, "p") if PAGE in name else name
+
+    def atom(self, col: Column, values: tuple[int, ...] | list[int]) -> str:
+        vs = sorted(set(values))
+        if col.pair is not None:
+            a, b = (self._name(x) for x in col.name.split(" ? "))
+            op = {(-1,): "<", (0,): "=", (1,): ">", (-1, 0): "≤", (0, 1): "≥", (-1, 1): "≠"}.get(tuple(vs))
+            return f"{a} {op} {b}" if op else "true"
+        if col.is_bool:
+            if len(vs) == 2:
+                return "true"
+            return self._name(col.name) if vs[0] else f"¬{self._name(col.name)}"
+        members = self.printer.members(col.name)
+        if members is not None and len(vs) > 2 and 2 * len(vs) > len(members):
+            rest = [m for m in members if m not in vs]  # the shorter side: "not one of"
+            text = self.printer.membership(col.name, rest)
+            text = "¬" + text if col.name.endswith(".pc") else text.replace(" = ", " ≠ ").replace(" == ", " ≠ ") \
+                .replace(" in {", " ∉ {")
+            return self._name(text) if PAGE in text else text
+        text = self.printer.membership(col.name, vs)
+        text = text.replace(" == ", " = ").replace(" in {", " ∈ {")
+        if col.name.endswith(".pc"):
+            return text
+        return self._name(text) if PAGE in text else text
+
+    def clause(self, c: Clause) -> str:
+        concl = self.atom(c.col, c.values)
+        body = concl if not c.premises else \
+            " ∧ ".join(self.atom(col, (v,)) for col, v in c.premises) + " → " + concl
+        return f"∀ p. {body}" if c.paged else body
+
+    def lines(self, clauses: list[Clause], props: list[Property]) -> list[str]:
+        """One line per conjunct; clauses that differ only in the value of one finite premise (a program
+        counter, an enum) print as one line with the set of values: ``collapse@{a, b} → ...``."""
+        groups: dict[tuple, list[int]] = {}
+        plain: list[str] = []
+        for c in clauses:
+            k = next((i for i, (col, _) in enumerate(c.premises) if col.pair is None and not col.is_bool), None)
+            if k is None:
+                plain.append(self.clause(c))
+                continue
+            rest = tuple((col.name, v) for i, (col, v) in enumerate(c.premises) if i != k)
+            key = (c.paged, c.premises[k][0], rest, c.col, c.values, tuple(c.premises[:k] + c.premises[k + 1:]))
+            groups.setdefault(key, []).append(c.premises[k][1])
+        out = list(plain)
+        for (paged, col, _, concl, values, others), vs in groups.items():
+            prem = [self.atom(col, vs)] + [self.atom(o, (v,)) for o, v in others]
+            body = " ∧ ".join(prem) + " → " + self.atom(concl, values)
+            out.append(f"∀ p. {body}" if paged else body)
+        out += [f"property {p.name}" for p in props]
+        return out
