@@ -304,8 +304,11 @@ def run_bmc(model: Model, config: CheckConfig) -> CheckResult:
         # count as lengths, and a refutation does not need them: they are not searched (and said so).
         targets = system.targets() + (system.witness_targets() if red is None else [])
         try:
+            # Under the page-count reduction (the kernel's size) bmc stops at the first depth with a
+            # violation and says which earlier-declared properties it did not search deeper; on a flat
+            # encoding it keeps searching them, so its headline property ranks as the explicit engine's.
             found = bmc.search(system, targets, config.depth, deadline, make_decoder(system, deadline, refine=True),
-                               prune=verdict_settled(model), settle=True, resume=resume)
+                               prune=verdict_settled(model), settle=red is not None, resume=resume)
             break
         except bmc.Refine as r:
             assert red is not None
