@@ -138,6 +138,8 @@ def test_not_size_generic_refused(tmp_path: Path) -> None:
 def test_committed_certificates_match_their_models() -> None:
     """Every committed certificate names a model instance that still builds, with the same fingerprint."""
     for p in sorted((MODELS / "certificates").glob("*.json")):
+        if p.name.endswith(".trace.json"):
+            continue  # counterexample certificates: tests/test_refute.py replays them
         data = json.loads(p.read_text())
         model = loader.build(MODELS / f"{data['model']}.py", data["params"])
         page = next(s.name for s in model.sizes)

@@ -85,7 +85,9 @@ def main() -> None:
 @click.argument("model", required=False)
 @_models_option
 @click.option("-p", "--param", "params", multiple=True, metavar="KEY=VALUE", help="Model build parameter.")
-@click.option("--engine", "engine_names", multiple=True, help="Engine(s): explicit, bmc, kind, pdr, prove, all.")
+@click.option("--engine", "engine_names", multiple=True,
+              help="Engine(s): explicit, bmc, kind, pdr, prove, all. On the gate it replaces the engines of the "
+                   "entries that run the explicit engine; the 512-page and every-N entries keep theirs.")
 @click.option("--format", "fmt", type=click.Choice(["text", "commit", "json", "junit", "sarif"]), default="text",
               show_default=True, help="stdout format; commit: counterexamples as CPU columns (one model).")
 @click.option("--junit", type=click.Path(dir_okay=False, path_type=Path), default=None,
