@@ -31,8 +31,9 @@ def commit_text(model: Model, results: Mapping[str, CheckResult], full: bool = F
         head += f": {r.property}" if r.property else ""
         what = {Verdict.DEADLOCK: "path to the deadlock", Verdict.ERROR: "trace to the error"}.get(
             r.verdict, "counterexample")
+        shortest = "not claimed shortest" if r.extra.get("trace_minimal") is False else "shortest"
         out += [head, f"  engine {r.engine} ({r.bound}): {r.stats.states:,} states; {what} of "
-                      f"{len(r.trace)} steps (shortest), {len(chart.rows)} shown, {chart.switches} thread "
+                      f"{len(r.trace)} steps ({shortest}), {len(chart.rows)} shown, {chart.switches} thread "
                       "switches", ""]
         out += commit_columns(chart)
         if r.verdict == Verdict.VIOLATED and r.property:

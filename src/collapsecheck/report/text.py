@@ -119,8 +119,11 @@ def format_result(model: Model | None, res: CheckResult, full: bool = False) -> 
         lines.append(f"  {res.message}")
     lines += symbolic_lines(res)
     if res.trace is not None and model is not None:
-        what = {Verdict.VIOLATED: f"Counterexample ({len(res.trace)} steps, shortest)",
-                Verdict.DEADLOCK: f"Path to the deadlock ({len(res.trace)} steps, shortest)"}.get(
+        # ``trace_minimal`` False: a valid trace not known to be the shortest (a pumped counterexample, a
+        # reduced search whose rebuild hit a limit).
+        short = "not claimed shortest" if res.extra.get("trace_minimal") is False else "shortest"
+        what = {Verdict.VIOLATED: f"Counterexample ({len(res.trace)} steps, {short})",
+                Verdict.DEADLOCK: f"Path to the deadlock ({len(res.trace)} steps, {short})"}.get(
                     res.verdict, f"Trace ({len(res.trace)} steps)")
         lines.append(f"  {what}:")
         prop = res.property if res.verdict == Verdict.VIOLATED else None

@@ -43,6 +43,7 @@ class Loaded:
     prop: str
     trace: Trace
     found_by: str
+    shortest: bool = True  # False: a valid counterexample not known to be the shortest (a pumped one)
 
 
 def fingerprint(model: Model) -> str:
@@ -66,7 +67,7 @@ def path_for(model: Model, folder: Path | None = None) -> Path | None:
     return folder / f"{model.name}@{params_text(model.params)}{SUFFIX}"
 
 
-def to_json(model: Model, prop: str, trace: Trace, found_by: str) -> dict[str, Any]:
+def to_json(model: Model, prop: str, trace: Trace, found_by: str, shortest: bool = True) -> dict[str, Any]:
     actions = []
     for st in trace.steps:
         a = model.actions[st.action]
@@ -81,15 +82,16 @@ def to_json(model: Model, prop: str, trace: Trace, found_by: str) -> dict[str, A
         "fingerprint": fingerprint(model),
         "property": prop,
         "length": len(trace),
+        "shortest": shortest,
         "found_by": found_by,
         "initial_state": list(trace.states[0]),
         "actions": actions,
     }
 
 
-def write(path: Path, model: Model, prop: str, trace: Trace, found_by: str) -> None:
+def write(path: Path, model: Model, prop: str, trace: Trace, found_by: str, shortest: bool = True) -> None:
     """Store the certificate (deterministic bytes: same trace, same file)."""
-    data = to_json(model, prop, trace, found_by)
+    data = to_json(model, prop, trace, found_by, shortest)
     # The state is thousands of values at 512 pages: one line for it, one line per action.
     state = data.pop("initial_state")
     actions = data.pop("actions")
@@ -125,7 +127,7 @@ def load(path: Path, model: Model) -> tuple[Loaded | None, str]:
         return None, f"does not replay: {e}"
     except (ValueError, KeyError, TypeError) as e:
         return None, f"unreadable ({type(e).__name__}: {e})"
-    return Loaded(path, prop, trace, str(data.get("found_by", ""))), ""
+    return Loaded(path, prop, trace, str(data.get("found_by", "")), data.get("shortest", True) is not False), ""
 
 
 def _value(v: object) -> int | bool:

@@ -26,7 +26,7 @@ from collapsecheck.errors import ModelRuntimeError, UsageError
 from collapsecheck.model import semantics
 from collapsecheck.model.core import Model
 from collapsecheck.result import CheckResult, Stats, Verdict
-from collapsecheck.symbolic import bmc, certificate_trace, reduction, trace
+from collapsecheck.symbolic import bmc, certificate_trace, pump, reduction, trace
 from collapsecheck.symbolic.system import Frame, System, Target
 
 FLAT_LIMIT = 8  # auto encoding: sizes above this use the page-count reduction
@@ -294,9 +294,12 @@ def run_bmc(model: Model, config: CheckConfig) -> CheckResult:
         if got is not None:
             return from_certificate(model, got, red, t0)
     res = new_result(model, "bmc")
+    pumped = pump_first(model, config, red, deadline, res)
+    depth = config.depth if pumped is None else min(config.depth, len(pumped.trace) - 1)
     refinements = 0
     resume: bmc.Search | None = None
-    progress.phase(f"bounded search to depth {config.depth} (time limit {config.timeout:g} s)")
+    progress.phase(f"bounded search to depth {depth} (time limit {config.timeout:g} s)"
+                   + (" for a counterexample shorter than the pumped one" if pumped is not None else ""))
     while True:  # counterexample-guided refinement of the page-count reduction (make_decoder)
         system = System(model, red)
         system.check_supported()
@@ -307,7 +310,7 @@ def run_bmc(model: Model, config: CheckConfig) -> CheckResult:
             # Under the page-count reduction (the kernel's size) bmc stops at the first depth with a
             # violation and says which earlier-declared properties it did not search deeper; on a flat
             # encoding it keeps searching them, so its headline property ranks as the explicit engine's.
-            found = bmc.search(system, targets, config.depth, deadline, make_decoder(system, deadline, refine=True),
+            found = bmc.search(system, targets, depth, deadline, make_decoder(system, deadline, refine=True),
                                prune=verdict_settled(model), settle=red is not None, resume=resume)
             break
         except bmc.Refine as r:
@@ -321,6 +324,12 @@ def run_bmc(model: Model, config: CheckConfig) -> CheckResult:
     apply_search(res, model, found, targets)
     res.bound = f"bounded (depth <= {max(found.depth, 0)})" + (f", {red.label}" if red else "")
     unresolved = stop_reason(found, "bmc", config.timeout)
+    found_by = f"bmc, depth {found.depth}, shortest over all targets" + (f", {red.label}" if red else "")
+    if pumped is not None and not any(h.target.kind == "always" for h in found.hits.values()):
+        assert red is not None
+        res.violations[pumped.prop] = pumped.trace
+        found_by = pumped_bound(res, model, pumped, red, found, targets)
+        unresolved = []  # the violation is the verdict; what bmc did not search is said in the message
     if red is not None and model.sometimes:
         for p in model.sometimes:
             del res.witnesses[p.name]
@@ -331,18 +340,72 @@ def run_bmc(model: Model, config: CheckConfig) -> CheckResult:
     decide(res, model, proved=False, unresolved=unresolved, vacuous=[])
     if found.settled_at is not None:
         settled_search(res, model, found)
+    elif "pumped" in res.extra and res.property == res.extra["pumped"]["property"]:
+        res.message = res.extra["pumped"]["message"]
+    if "pump" in res.extra and res.verdict != Verdict.VIOLATED:
+        res.message = "; ".join(m for m in (res.message, res.extra["pump"]) if m)
     if cert_path is not None:
         note = [] if not_used in ("", "missing") else [f"certificate {cert_path.name} not used: {not_used}"]
         if res.verdict == Verdict.VIOLATED and res.property and res.trace is not None:
-            certificate_trace.write(cert_path, model, res.property, res.trace,
-                                    f"bmc, depth {found.depth}, shortest over all targets"
-                                    + (f", {red.label}" if red else ""))
+            certificate_trace.write(cert_path, model, res.property, res.trace, found_by,
+                                    shortest=res.extra.get("trace_minimal") is not False)
             note.append(f"counterexample stored as {cert_path.name}")
         if note:
             res.message = "; ".join(([res.message] if res.message else []) + note)
             res.extra["certificate"] = "; ".join(note)
     res.extra["solver_queries"] = found.queries
     return res
+
+
+def pump_first(model: Model, config: CheckConfig, red: reduction.Reduction | None, deadline: float,
+               res: CheckResult) -> "pump.Pumped | None":
+    """At a fixed size under the page-count reduction: a counterexample pumped from the explicit engine's
+    shortest ones at small sizes and replayed at this size (``pump.py``), or None (why: ``extra["pump"]``).
+
+    It runs before the bounded search, which then only looks for a shorter counterexample (depth below the
+    pumped length): where the shortest counterexample grows with the page count (one loop iteration per
+    page) no bounded search reaches it at 512, and where it does not, bmc still finds the shortest one.
+    Option ``pump`` = ``on`` (default) | ``off``."""
+    mode = str(config.options.get("pump", "on"))
+    if mode not in ("on", "off"):
+        raise UsageError(f"pump must be on or off, got {mode!r}")
+    if mode == "off" or red is None or red.symbolic:
+        return None
+    progress.phase(f"pumping the shortest counterexamples at small {red.size} to {red.size}={red.value}")
+    got, why = pump.pump(model, red.size, config.build, deadline, config.max_states)
+    if got is None:
+        res.extra["pump"] = f"no pumped counterexample: {why}"
+        return None
+    res.extra["pump"] = got.how(red.size, red.value)
+    return got
+
+
+def pumped_bound(res: CheckResult, model: Model, got: "pump.Pumped", red: reduction.Reduction,
+                 found: bmc.Search, targets: list[Target]) -> str:
+    """Record a pumped counterexample's provenance in ``res`` (bound, ``extra["pumped"]``) and return the
+    certificate's ``found_by`` text. It is the shortest only when bmc searched every shorter depth for every
+    always property (the search was bounded by its length minus one and nothing stopped it early)."""
+    always = [tg.name for tg in targets if tg.kind == "always"]
+    complete = [n for n in always if n not in found.gave_up] == always
+    below = len(got.trace) - 1
+    if complete and found.stop is None and found.depth >= below:
+        shortest = f"the shortest: bmc found no violation of any property up to depth {below}"
+    elif found.depth >= 1 and complete:
+        shortest = (f"not claimed shortest: bmc found no violation of any property up to depth {found.depth}, "
+                    f"so the shortest has {found.depth + 1} to {len(got.trace)} steps")
+    else:
+        shortest = "not claimed shortest"
+    how = got.how(red.size, red.value)
+    res.bound = f"pumped counterexample, replayed at {red.size}={red.value}, {red.label}"
+    res.extra["pumped"] = {"property": got.prop, "length": len(got.trace), "small_sizes": got.sizes,
+                           "small_lengths": got.lengths, "per_size": got.per_size, "initial_state": got.initial,
+                           "bmc_depth": max(found.depth, 0), "shortest": shortest.startswith("the shortest"),
+                           "seconds": {k: round(v, 2) for k, v in got.seconds.items()},
+                           "message": f"{how}; {shortest}"}
+    res.extra.pop("pump", None)
+    if not res.extra["pumped"]["shortest"]:
+        res.extra["trace_minimal"] = False
+    return f"{how}; {shortest}"
 
 
 def certificate_place(model: Model, config: CheckConfig, red: reduction.Reduction | None
@@ -382,6 +445,8 @@ def from_certificate(model: Model, got: "certificate_trace.Loaded", red: reducti
                    f"through the reference semantics; it was found by {got.found_by}. bmc did not search: "
                    f"other properties ({', '.join(unsearched) or 'none'}) and witnesses not searched")
     res.extra["certificate"] = str(got.path.name)
+    if not got.shortest:
+        res.extra["trace_minimal"] = False
     if model.progress:
         res.extra["unchecked_progress"] = [p.name for p in model.progress]
     res.stats = Stats(0, 0, len(got.trace), time.monotonic() - t0)
