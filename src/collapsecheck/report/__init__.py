@@ -40,7 +40,7 @@ def write_reports(rows: list, out_dir: Path, svg: bool = True) -> None:
         _write(out_dir / f"{inst.slug}.md", page_markdown(inst).encode("utf-8"))
         _write(out_dir / f"{inst.slug}.html", page_html(inst).encode("utf-8"))
         dot_path, svg_path = out_dir / f"{inst.slug}.dot", out_dir / f"{inst.slug}.svg"
-        if inst.figure is not None:
+        if inst.figure is not None and inst.figure.dot:
             _write(dot_path, inst.figure.dot.encode("utf-8"))
         elif dot_path.exists():
             dot_path.unlink()

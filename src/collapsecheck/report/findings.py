@@ -101,8 +101,9 @@ def row_findings(row: "Row", manifest: str = "models/manifest.toml") -> list["Fi
                 why = f"The entry still passes (the manifest pins {e.property or 'no property'})"
             else:
                 why = "The manifest does not expect this"
-            msg = (f"{name} is violated in {where}. {why}; shortest counterexample: {len(trace)} steps "
-                   f"(engine {r.engine}).")
+            short = "counterexample (not claimed shortest)" if r.extra.get("trace_minimal") is False \
+                else "shortest counterexample"
+            msg = (f"{name} is violated in {where}. {why}; {short}: {len(trace)} steps (engine {r.engine}).")
             loc = property_loc(model, name) or _fallback_loc(row, manifest)
             out.append(Finding(f"{e.model}/{name}", name, level, msg, loc, row, trace))
     if r is not None and r.verdict == Verdict.ERROR:

@@ -39,6 +39,9 @@ def model_path(row: "Row") -> str:
     return f"{p.parent.name}/{p.name}" if p.parent.name else p.name
 
 
+MAX_PICTURE_ROWS = 300  # longer diagrams get neither DOT nor SVG (the DOT of 1500 rows at 512 pages: 44 MB)
+
+
 @dataclass
 class Figure:
     dot: str
@@ -116,14 +119,19 @@ def gather(row: "Row", want_svg: bool = True) -> Instance:
         inst.trace, inst.prop = _pick_trace(row, r)
         if inst.trace is not None:
             inst.chart = build_chart(model, r, inst.trace, inst.prop)
-            dot = chart_dot(model, inst.chart)
-            inst.figure = Figure(dot, None)
-            if want_svg:
+            if len(inst.chart.rows) > MAX_PICTURE_ROWS:
+                # A trace pumped to 512 pages: its DOT source is tens of megabytes and Graphviz needs minutes
+                # (or times out) on it. No DOT, no SVG; the page keeps the columns and the step list.
+                inst.figure = Figure("", None, f"the diagram would have {len(inst.chart.rows)} rows; pictures "
+                                               f"are drawn for at most {MAX_PICTURE_ROWS}")
+            else:
+                inst.figure = Figure(chart_dot(model, inst.chart), None)
+            if inst.figure.dot and want_svg:
                 try:
-                    inst.figure.svg = render(dot, "svg")
+                    inst.figure.svg = render(inst.figure.dot, "svg")
                 except RenderUnavailable:
                     inst.figure.missing = f"the Graphviz `dot` program was not found ({INSTALL_HINT})"
-            else:
+            elif inst.figure.dot:
                 inst.figure.missing = "SVG rendering was switched off"
             inst.columns = commit_columns(inst.chart, indent="")
             lasso = inst.chart.cycle_start is not None

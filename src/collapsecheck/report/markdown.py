@@ -47,8 +47,8 @@ def page_markdown(inst: Instance) -> str:
         if inst.figure.svg is not None:
             out += [f"![sequence diagram of the counterexample]({inst.slug}.svg)", ""]
         else:
-            out += [f"No picture: {inst.figure.missing}. The DOT source is in [{inst.slug}.dot]({inst.slug}.dot).",
-                    ""]
+            dot = f" The DOT source is in [{inst.slug}.dot]({inst.slug}.dot)." if inst.figure.dot else ""
+            out += [f"No picture: {inst.figure.missing}.{dot}", ""]
         out += ["As CPU columns (commit-message style):", "", "```text"] + inst.columns + ["```", "",
                 "Step by step:", "", "```text"] + inst.steps + ["```", ""]
     out += _extras(inst)
