@@ -7,11 +7,11 @@ shortest counterexamples at pages 2, 3, 4 pumped to 512 and replayed, ``symbolic
 pumping took, the violated property and the trace length, whether it is known to be the shortest, and
 the time the same check takes when the certificate it stored is replayed (what the gate pays).
 
-The bmc search after pumping only looks for a shorter counterexample, until the time limit: for a family
-whose shortest counterexample grows with the page count (one loop iteration per page) the total is the
-time limit, and the depth bmc reached is the lower bound printed with the trace.
+The bmc search after pumping only looks for a shorter counterexample, for ``--shorter-search`` seconds:
+for a family whose shortest counterexample grows with the page count (one loop iteration per page) the
+total is about that, and the depth bmc reached is the lower bound printed with the trace.
 
-    python bench/refute_512.py [--timeout 240] [--only MODEL[:VARIANT],...] [--pump off]
+    python bench/refute_512.py [--timeout 240] [--shorter-search 60] [--only MODEL[:VARIANT],...] [--pump off]
 
 Each row runs in a fresh certificate folder (a temporary directory), so the figures never depend on the
 certificates stored beside the manifest. Timings are wall-clock seconds on whatever else the machine runs.
@@ -52,6 +52,8 @@ def main() -> None:
     ap.add_argument("--depth", type=int, default=40)
     ap.add_argument("--only", default="", help="comma-separated MODEL or MODEL:VARIANT")
     ap.add_argument("--pump", default="on", choices=["on", "off"], help="pump small-size counterexamples first")
+    ap.add_argument("--shorter-search", type=float, default=60.0,
+                    help="seconds bmc looks for a counterexample shorter than a pumped one")
     args = ap.parse_args()
     only = [x for x in args.only.split(",") if x]
     print(f"{'model':34} {'variant':22} {'bmc@512 s':>9} {'how':7} {'pump s':>6} {'verdict':12} {'len':>5} "
@@ -61,7 +63,7 @@ def main() -> None:
             continue
         params = {"variant": variant, "pages": 512}
         with tempfile.TemporaryDirectory() as tmp:
-            opts = {"certificate_dir": tmp, "pump": args.pump}
+            opts = {"certificate_dir": tmp, "pump": args.pump, "shorter_search": args.shorter_search}
             model = loader.build(ROOT / "models" / f"{name}.py", params)
             t0 = time.monotonic()
             res = run_bmc(model, CheckConfig(timeout=args.timeout, depth=args.depth, options=opts,

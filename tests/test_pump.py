@@ -135,3 +135,10 @@ def test_initial_state_extrapolation_patterns():
     assert pump._extrapolate([[2], [3], [4]], [2, 3, 4], 512) == [512]  # a size-valued scalar
     assert pump._extrapolate([[True], [True], [True]], [2, 3, 4], 9) == [True]
     assert pump._extrapolate([[0, 1], [0, 1, 2], [0, 1, 2, 3]], [2, 3, 4], 6) is None  # page-valued: no pattern
+
+
+def test_the_search_for_a_shorter_one_is_bounded_by_its_own_option(tmp_path):
+    # No time for bmc after pumping: the pumped trace is the verdict, and nothing is claimed about its length.
+    res = bmc(toy("early_publish", pages=10), tmp_path, depth=40, shorter_search=0)
+    assert res.verdict == Verdict.VIOLATED and len(res.trace) == 12
+    assert res.extra["pumped"]["shortest"] is False and "; not claimed shortest;" in res.message

@@ -76,6 +76,9 @@ OPTIONS: dict[str, Any] = {  # entry options, passed to the engines (CheckConfig
     "symmetry": lambda v: None if isinstance(v, bool) else "must be true or false",
     "fewest_switches": lambda v: None if isinstance(v, bool) else "must be true or false",
     "max_memory_mb": _count,
+    "pump": _one_of("on", "off"),  # bmc at a fixed large size: pump small-size counterexamples first
+    "shorter_search": lambda v: None if isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0
+    else "must be a number of seconds >= 0",
 }
 
 

@@ -296,6 +296,9 @@ def run_bmc(model: Model, config: CheckConfig) -> CheckResult:
     res = new_result(model, "bmc")
     pumped = pump_first(model, config, red, deadline, res)
     depth = config.depth if pumped is None else min(config.depth, len(pumped.trace) - 1)
+    if pumped is not None:
+        # The verdict is settled; a shorter counterexample only sharpens the length claim: a bounded effort.
+        deadline = min(deadline, time.monotonic() + shorter_search_seconds(config))
     refinements = 0
     resume: bmc.Search | None = None
     progress.phase(f"bounded search to depth {depth} (time limit {config.timeout:g} s)"
@@ -365,7 +368,8 @@ def pump_first(model: Model, config: CheckConfig, red: reduction.Reduction | Non
     It runs before the bounded search, which then only looks for a shorter counterexample (depth below the
     pumped length): where the shortest counterexample grows with the page count (one loop iteration per
     page) no bounded search reaches it at 512, and where it does not, bmc still finds the shortest one.
-    Option ``pump`` = ``on`` (default) | ``off``."""
+    Options: ``pump`` = ``on`` (default) | ``off``; ``shorter_search`` = seconds for that search (default
+    60: the verdict is settled by then, only the length claim is at stake)."""
     mode = str(config.options.get("pump", "on"))
     if mode not in ("on", "off"):
         raise UsageError(f"pump must be on or off, got {mode!r}")
@@ -378,6 +382,21 @@ def pump_first(model: Model, config: CheckConfig, red: reduction.Reduction | Non
         return None
     res.extra["pump"] = got.how(red.size, red.value)
     return got
+
+
+SHORTER_SEARCH = 60.0  # seconds bmc spends looking for a counterexample shorter than a pumped one (default)
+
+
+def shorter_search_seconds(config: CheckConfig) -> float:
+    """Option ``shorter_search`` (seconds, default ``SHORTER_SEARCH``; never more than ``--timeout``)."""
+    raw = config.options.get("shorter_search", SHORTER_SEARCH)
+    try:
+        secs = float(raw)
+    except (TypeError, ValueError):
+        raise UsageError(f"shorter_search must be a number of seconds, got {raw!r}") from None
+    if secs < 0:
+        raise UsageError(f"shorter_search must be >= 0 seconds, got {raw!r}")
+    return secs
 
 
 def pumped_bound(res: CheckResult, model: Model, got: "pump.Pumped", red: reduction.Reduction,
