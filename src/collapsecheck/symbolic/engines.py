@@ -283,7 +283,9 @@ def run_bmc(model: Model, config: CheckConfig) -> CheckResult:
     """Bounded model checking up to ``config.depth``: shortest violations, deadlocks and witnesses.
 
     With the page-count reduction a stored counterexample certificate (``certificate_trace.py``) is
-    replayed instead of searching when it is current; a fresh violation is stored for the next run."""
+    replayed instead of searching when it is current; a fresh violation is stored for the next run. At a
+    fixed size under the reduction, counterexamples of small sizes are first pumped to this size
+    (``pump_first``); the search then only looks for a shorter one."""
     t0 = time.monotonic()
     deadline = t0 + config.timeout
     red = choose_reduction(model, config)
@@ -376,7 +378,10 @@ def pump_first(model: Model, config: CheckConfig, red: reduction.Reduction | Non
     if mode == "off" or red is None or red.symbolic:
         return None
     progress.phase(f"pumping the shortest counterexamples at small {red.size} to {red.size}={red.value}")
-    got, why = pump.pump(model, red.size, config.build, deadline, config.max_states)
+    # At most half the time: when pumping fails (large small sizes, a concretiser that gives up), bmc keeps
+    # the other half for its own search.
+    half = min(deadline, time.monotonic() + config.timeout / 2)
+    got, why = pump.pump(model, red.size, config.build, half, config.max_states)
     if got is None:
         res.extra["pump"] = f"no pumped counterexample: {why}"
         return None
