@@ -174,3 +174,13 @@ def test_post_fix_certificate_never_proves_a_mutant(model_name: str, fixed: str,
             except ModelError:
                 continue  # the invariant names a column the mutant does not have: nothing is proved
             assert not (rc.inductive and violated & set(rc.excluded)), (variant, rc.excluded)
+
+
+def test_reachable_run_time_error_leaves_range_unproved() -> None:
+    """A sample size that reaches a run-time model error is not an engine crash: range is not proved."""
+    toy = Path(__file__).parent / "toys" / "random_pages.py"  # seed 47: the reader's counter overflows
+    model = loader.build(toy, {"pages": "N", "seed": 47})
+    res = engines.get("prove")(model, CheckConfig(timeout=60, options={"certificates": "/nonexistent-dir"}))
+    assert res.verdict == Verdict.INCONCLUSIVE
+    assert res.extra["targets"]["range"].startswith("not proved: a run-time model error is reachable")
+    assert engines.get("explicit")(loader.build(toy, {"pages": 2, "seed": 47}), CheckConfig()).verdict == Verdict.ERROR

@@ -184,6 +184,7 @@ def infer(model: Model, page: str, n_term: z3.ArithRef, n_min: int, targets: lis
     system = ArraySystem(model, page, n_term, n_min)
     cols = Columns(system)
     rows: set[tuple] = set()
+    errors: dict[int, list[Any]] = {}
     for k in SAMPLE_SIZES:
         if k < n_min:
             continue
@@ -191,7 +192,8 @@ def infer(model: Model, page: str, n_term: z3.ArithRef, n_min: int, targets: lis
             raise OutOfTime("sampling")
         progress(f"sampling reachable states at {page} = {k}")
         mk = reduction.rebuild(model, page, k, build)
-        reach = samples.explore(mk, SAMPLE_LIMIT)
+        errors[k] = []
+        reach = samples.explore(mk, SAMPLE_LIMIT, errors[k])
         rows |= cols.rows(mk, reach.states, k)
     progress(f"mining candidates from {len(rows)} rows")
     clauses = cols.mine(rows)
@@ -205,8 +207,11 @@ def infer(model: Model, page: str, n_term: z3.ArithRef, n_min: int, targets: lis
     why_not = {name: f"not inductive with the mined clauses ({where})" for name, where in out.killed_by.items()}
     seeds = [i for i in h.alive if isinstance(h.items[i], Property)]
     proved = list(kept_props)
+    seen_error = next(((k, e[0]) for k, e in errors.items() if e), None)
+    if seen_error:  # range safety is violated at a sample size: no invariant can exclude it
+        why_not["range"] = f"a run-time model error is reachable at {page} = {seen_error[0]}: {seen_error[1]}"
     for name in ("deadlock", "range"):
-        if name not in targets:
+        if name not in targets or (name == "range" and seen_error):
             continue
         progress(f"checking {name} against the invariant")
         ok, core = h.consequence(name, deadline)
