@@ -29,6 +29,7 @@ from collapsecheck.symbolic.forall import certificate
 from collapsecheck.symbolic.forall.columns import Clause, Columns
 from collapsecheck.symbolic.forall.ground import ArraySystem, page_size
 from collapsecheck.symbolic.forall.houdini import Houdini, OutOfTime
+from collapsecheck.symbolic.forall.minimise import minimise
 from collapsecheck.symbolic.forall.recheck import Recheck, recheck
 from collapsecheck.symbolic.forall.text import InvariantText
 
@@ -82,7 +83,8 @@ def run_prove(model: Model, config: CheckConfig) -> CheckResult:
     every = bool(sym) or bool(config.options.get("symbolic_size"))
     if every:
         progress("checking that the model is one template at every size")
-        reduction.check_generic(model, page, config.build)
+        # Witnesses and progress properties are not this engine's: only the always properties must match.
+        reduction.check_generic(model, page, config.build, kinds=("always",))
     n_min = reduction.n_min(model, page)
     label = f"{page} = N for every N ≥ {n_min}" if every else f"{page} = {size.value}"
     n_term: z3.ArithRef = z3.Int(page) if every else z3.IntVal(size.value)
@@ -220,7 +222,8 @@ def infer(model: Model, page: str, n_term: z3.ArithRef, n_min: int, targets: lis
             seeds += core
         else:
             why_not[name] = "not excluded by the inferred invariant (a counterexample to it may be unreachable)"
-    needed = h.core(sorted(set(seeds)), deadline, progress)
+    needed = minimise(h, h.core(sorted(set(seeds)), deadline, progress), [t for t in proved if t in ("deadlock", "range")],
+                      deadline, progress)
     items_needed = [h.items[i] for i in needed]
     cl = [it for it in items_needed if isinstance(it, Clause)]
     props = [it for it in items_needed if isinstance(it, Property)]
