@@ -231,3 +231,22 @@ def test_reachable_run_time_error_leaves_range_unproved() -> None:
     assert res.verdict == Verdict.INCONCLUSIVE
     assert res.extra["targets"]["range"].startswith("not proved: a run-time model error is reachable")
     assert engines.get("explicit")(loader.build(toy, {"pages": 2, "seed": 47}), CheckConfig()).verdict == Verdict.ERROR
+
+
+def test_bench_symbolic_sizes_covers_every_prove_family() -> None:
+    """bench/symbolic_sizes.py has a row for every (model, variant) the manifest runs the prove engine on,
+    and every family it names builds (the bench itself asserts nothing: it prints figures)."""
+    import importlib.util
+    import tomllib
+
+    spec = importlib.util.spec_from_file_location("symbolic_sizes", MODELS.parent / "bench" / "symbolic_sizes.py")
+    assert spec and spec.loader
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    families = set(bench.FAMILIES.values())
+    entries = tomllib.loads((MODELS / "manifest.toml").read_text())["check"]
+    prove_families = {(e["model"], e["params"]["variant"]) for e in entries if e.get("engines") == ["prove"]}
+    assert prove_families and prove_families <= families, prove_families - families
+    for model, variant in sorted(families):
+        params = {"variant": variant, **({"pages": 2} if bench.paged(model) else {})}
+        loader.build(MODELS / f"{model}.py", params)
