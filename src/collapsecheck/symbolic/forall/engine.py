@@ -222,8 +222,8 @@ def infer(model: Model, page: str, n_term: z3.ArithRef, n_min: int, targets: lis
             seeds += core
         else:
             why_not[name] = "not excluded by the inferred invariant (a counterexample to it may be unreachable)"
-    needed = minimise(h, h.core(sorted(set(seeds)), deadline, progress), [t for t in proved if t in ("deadlock", "range")],
-                      deadline, progress)
+    needed = minimise(h, h.core(sorted(set(seeds)), deadline, progress),
+                      [t for t in proved if t in ("deadlock", "range")], deadline, progress)
     items_needed = [h.items[i] for i in needed]
     cl = [it for it in items_needed if isinstance(it, Clause)]
     props = [it for it in items_needed if isinstance(it, Property)]

@@ -68,6 +68,10 @@ class Minimiser:
         finally:
             q.solver.pop()
 
+    def _widest_first(self, i: int) -> tuple[int, int, int]:
+        premises, values = width(self.h.items[i])  # type: ignore[arg-type]
+        return -premises, -values, i
+
     def _closure(self, keep: set[int]) -> set[int]:
         """What the cores use, plus the properties (targets); inductive when every core is within ``keep``."""
         used = {i for core in self.cores.values() for i in core}
@@ -87,8 +91,7 @@ class Minimiser:
         changed, passes = True, 0
         while changed and time.monotonic() < until:
             changed, passes = False, passes + 1
-            order = sorted((i for i in keep if isinstance(self.h.items[i], Clause)),
-                           key=lambda i: (-width(self.h.items[i])[0], -width(self.h.items[i])[1], i))  # type: ignore[arg-type]
+            order = sorted((i for i in keep if isinstance(self.h.items[i], Clause)), key=self._widest_first)
             for n, c in enumerate(order):
                 if c not in keep:
                     continue
