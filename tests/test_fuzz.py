@@ -78,6 +78,21 @@ def test_broken_model_files_are_rejected_cleanly(tmp_path):
     assert counts["rejected"] >= N_MUTANTS // 4  # the mutations do break models
 
 
+def _in_two_workers(work, n: int) -> tuple[dict[str, int], list[str]]:  # type: ignore[no-untyped-def]
+    """``work(seeds)`` over seeds 0..n-1 in two forked processes (z3 dominates the time): summed counts and
+    all problems."""
+    ctx = multiprocessing.get_context("fork")
+    with ctx.Pool(2) as pool:
+        parts = pool.map(work, [range(k, n, 2) for k in range(2)])
+    counts: dict[str, int] = {}
+    problems: list[str] = []
+    for c, p in parts:
+        for k, v in c.items():
+            counts[k] = counts.get(k, 0) + v
+        problems += p
+    return counts, problems
+
+
 def _agree(seeds: range) -> tuple[dict[str, int], list[str]]:
     from collapsecheck.orchestration import engines
     from collapsecheck.engine_config import CheckConfig
@@ -103,16 +118,7 @@ def _agree(seeds: range) -> tuple[dict[str, int], list[str]]:
 
 def test_random_models_engines_agree():
     t0 = time.monotonic()
-    chunks = [range(k, N_MODELS, 2) for k in range(2)]
-    ctx = multiprocessing.get_context("fork")
-    with ctx.Pool(2) as pool:
-        parts = pool.map(_agree, chunks)
-    verdicts: dict[str, int] = {}
-    problems: list[str] = []
-    for v, p in parts:
-        for k, n in v.items():
-            verdicts[k] = verdicts.get(k, 0) + n
-        problems += p
+    verdicts, problems = _in_two_workers(_agree, N_MODELS)
     FUZZ_STATS["random models"] = (
         f"{N_MODELS} random models, explicit vs {', '.join(AGREEING)}: "
         + ", ".join(f"{n} {k}" for k, n in sorted(verdicts.items()))
@@ -153,15 +159,7 @@ def _prove_agrees(seeds: range) -> tuple[dict[str, int], list[str]]:
 
 def test_random_paged_models_prove_agrees_with_enumeration():
     t0 = time.monotonic()
-    ctx = multiprocessing.get_context("fork")
-    with ctx.Pool(2) as pool:
-        parts = pool.map(_prove_agrees, [range(k, N_PAGED, 2) for k in range(2)])
-    counts: dict[str, int] = {}
-    problems: list[str] = []
-    for c, p in parts:
-        for k, n in c.items():
-            counts[k] = counts.get(k, 0) + n
-        problems += p
+    counts, problems = _in_two_workers(_prove_agrees, N_PAGED)
     FUZZ_STATS["random paged models"] = (
         f"{counts['models']} random size-generic models, prove at pages=N vs explicit at pages="
         f"{PAGED_SIZES.start}..{PAGED_SIZES.stop - 1}: {counts['all proved']} fully proved; targets: "
