@@ -8,6 +8,10 @@
 2. Agreement: >= 1,000 small random valid models on which the explicit engine and every engine in
    ``AGREEING`` agree on the verdict, the first violated property and the shortest trace length (run in
    two worker processes: z3 dominates the time).
+3. Prove-engine agreement: small random *size-generic* models with a page array (``tests/toys/random_pages.py``,
+   one model per seed, some with bugs): whenever ``--engine prove`` at ``pages=N`` proves a target, explicit
+   enumeration at pages 2, 3, 4 and 5 finds no violation of it (so a target explicit violates at any of
+   those sizes is never proved).
 
 The counts are printed in the pytest summary (``conftest.pytest_terminal_summary``).
 """
@@ -18,6 +22,7 @@ import multiprocessing
 import random
 import re
 import time
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -28,6 +33,9 @@ import fuzzgen
 
 N_MUTANTS = 1000
 N_MODELS = 1000
+N_PAGED = 32  # random size-generic models for the prove engine (1-9 s each: prove + explicit at 2..5)
+PAGED_SIZES = range(2, 6)
+PAGED_TOY = Path(__file__).parent / "toys" / "random_pages.py"
 # Engines compared with the explicit engine on every random model; adding one is one line.
 AGREEING = ["bmc", "pdr"]
 VALID_EXITS = {0, 10, 11, 12, 13, 14, 15}
@@ -70,6 +78,21 @@ def test_broken_model_files_are_rejected_cleanly(tmp_path):
     assert counts["rejected"] >= N_MUTANTS // 4  # the mutations do break models
 
 
+def _in_two_workers(work, n: int) -> tuple[dict[str, int], list[str]]:  # type: ignore[no-untyped-def]
+    """``work(seeds)`` over seeds 0..n-1 in two forked processes (z3 dominates the time): summed counts and
+    all problems."""
+    ctx = multiprocessing.get_context("fork")
+    with ctx.Pool(2) as pool:
+        parts = pool.map(work, [range(k, n, 2) for k in range(2)])
+    counts: dict[str, int] = {}
+    problems: list[str] = []
+    for c, p in parts:
+        for k, v in c.items():
+            counts[k] = counts.get(k, 0) + v
+        problems += p
+    return counts, problems
+
+
 def _agree(seeds: range) -> tuple[dict[str, int], list[str]]:
     from collapsecheck.orchestration import engines
     from collapsecheck.engine_config import CheckConfig
@@ -95,22 +118,56 @@ def _agree(seeds: range) -> tuple[dict[str, int], list[str]]:
 
 def test_random_models_engines_agree():
     t0 = time.monotonic()
-    chunks = [range(k, N_MODELS, 2) for k in range(2)]
-    ctx = multiprocessing.get_context("fork")
-    with ctx.Pool(2) as pool:
-        parts = pool.map(_agree, chunks)
-    verdicts: dict[str, int] = {}
-    problems: list[str] = []
-    for v, p in parts:
-        for k, n in v.items():
-            verdicts[k] = verdicts.get(k, 0) + n
-        problems += p
+    verdicts, problems = _in_two_workers(_agree, N_MODELS)
     FUZZ_STATS["random models"] = (
         f"{N_MODELS} random models, explicit vs {', '.join(AGREEING)}: "
         + ", ".join(f"{n} {k}" for k, n in sorted(verdicts.items()))
         + f"; {len(problems)} disagreements ({time.monotonic() - t0:.1f} s)")
     assert not problems, "\n".join(problems[:10])
     assert len(verdicts) >= 3  # the generator reaches several verdicts, not one
+
+
+def _prove_agrees(seeds: range) -> tuple[dict[str, int], list[str]]:
+    from collapsecheck.engine_config import CheckConfig
+    from collapsecheck.orchestration import engines, loader
+    from collapsecheck.result import Verdict
+
+    counts = {"models": 0, "proved": 0, "violated": 0, "not proved": 0, "all proved": 0}
+    problems = []
+    for seed in seeds:
+        model = loader.build(PAGED_TOY, {"pages": "N", "seed": seed})
+        # No stored certificate can apply: the engine infers afresh every time.
+        res = engines.get("prove")(model, CheckConfig(timeout=60, options={"certificates": "/nonexistent-dir"}))
+        proved = {t for t, v in res.extra["targets"].items() if v == "proved"}
+        counts["models"] += 1
+        counts["all proved"] += res.verdict == Verdict.HOLDS
+        violated: dict[str, int] = {}  # target -> the least page count at which explicit violates it
+        for n in PAGED_SIZES:
+            ex = engines.get("explicit")(loader.build(PAGED_TOY, {"pages": n, "seed": seed}), CheckConfig(timeout=60))
+            if ex.bound != "exhaustive" and ex.verdict != Verdict.ERROR:
+                problems.append(f"seed {seed}: explicit at pages={n} incomplete ({ex.bound})")
+            bad = set(ex.violations) | ({"deadlock"} if ex.deadlock is not None else set()) | (
+                {"range"} if ex.verdict == Verdict.ERROR else set())
+            for t in bad:
+                violated.setdefault(t, n)
+        for t in res.extra["targets"]:
+            counts["proved" if t in proved else "violated" if t in violated else "not proved"] += 1
+        for t in sorted(proved & set(violated)):
+            problems.append(f"seed {seed}: prove proved {t} for every N, explicit violates it at pages={violated[t]}")
+    return counts, problems
+
+
+def test_random_paged_models_prove_agrees_with_enumeration():
+    t0 = time.monotonic()
+    counts, problems = _in_two_workers(_prove_agrees, N_PAGED)
+    FUZZ_STATS["random paged models"] = (
+        f"{counts['models']} random size-generic models, prove at pages=N vs explicit at pages="
+        f"{PAGED_SIZES.start}..{PAGED_SIZES.stop - 1}: {counts['all proved']} fully proved; targets: "
+        f"{counts['proved']} proved, {counts['violated']} violated by explicit, {counts['not proved']} neither; "
+        f"{len(problems)} disagreements ({time.monotonic() - t0:.1f} s)")
+    assert not problems, "\n".join(problems[:10])
+    # The family reaches both sides: proofs to check and violations the engine must not prove.
+    assert counts["proved"] >= counts["models"] and counts["violated"] >= counts["models"] // 4
 
 
 @pytest.fixture(scope="session", autouse=True)

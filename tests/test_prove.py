@@ -103,6 +103,34 @@ def test_weakened_invariants_are_rejected() -> None:
                        deadline, "buggy").inductive
 
 
+def test_minimised_invariant_is_smaller_deterministic_and_locally_minimal(monkeypatch) -> None:
+    """The deletion-based minimiser (forall/minimise.py) shrinks the unsat-core closure, gives the same set
+    when run again, and every clause it keeps is needed: without it the independent re-check fails
+    (not inductive, or some proved target no longer excluded)."""
+    from collapsecheck.symbolic.forall import engine as forall_engine
+    from collapsecheck.symbolic.forall import minimise as mm
+
+    seen: dict[str, list[int]] = {}
+
+    def spy(h, start, consequences, deadline, progress=None):  # type: ignore[no-untyped-def]
+        out = mm.minimise(h, start, consequences, deadline, progress)
+        seen.update(start=list(start), out=out, again=mm.minimise(h, start, consequences, deadline))
+        return out
+
+    monkeypatch.setattr(forall_engine, "minimise", spy)
+    model, res = prove({"pages": "N"})
+    assert res.verdict == Verdict.HOLDS, res.message
+    assert set(seen["out"]) < set(seen["start"]) and seen["again"] == seen["out"]
+    data = res.extra["forall_invariant_data"]
+    proved = [t for t, v in res.extra["targets"].items() if v == "proved"]
+    n, deadline = z3.Int("pages"), time.monotonic() + 120
+    assert data["clauses"]
+    for k in range(len(data["clauses"])):
+        rest = data["clauses"][:k] + data["clauses"][k + 1:]
+        r = recheck(model, "pages", n, 1, rest, data["properties"], proved, deadline, f"without clause {k}")
+        assert not r.inductive or set(proved) - set(r.excluded), data["clauses"][k]
+
+
 def test_certificate_is_rechecked_not_trusted(tmp_path: Path) -> None:
     _, first = prove({"pages": "N"}, tmp_path, write=True)
     assert first.verdict == Verdict.HOLDS and first.extra["invariant_source"] == "inferred"
@@ -133,6 +161,25 @@ def test_not_size_generic_refused(tmp_path: Path) -> None:
     model = loader.build(bad, {"pages": "N"})
     with pytest.raises(ModelError, match="not size-generic"):
         engines.get("prove")(model, CheckConfig(timeout=30))
+
+
+@pytest.mark.parametrize("kind, generic", [("sometimes", True), ("always", False)])
+def test_size_dependent_property_kinds(tmp_path: Path, kind: str, generic: bool) -> None:
+    """A witness declared only at the sizes where it is reachable does not stop a proof for every N (the
+    prove engine does not check witnesses); an always property that depends on the size does."""
+    anchor = '    m.sometimes("reader_finishes", And(r.done, w.done))\n'
+    extra = (f"    if pages >= 3:\n        m.{kind}('third_page_full', "
+             "ForAll(N, lambda k: Implies(k == 2, data[k] == Val.FULL)))\n")
+    assert anchor in TOY.read_text()
+    path = tmp_path / f"page_fill_{kind}_at_3.py"
+    path.write_text(TOY.read_text().replace(anchor, anchor + extra))
+    model = loader.build(path, {"pages": "N"})
+    if generic:
+        res = engines.get("prove")(model, CheckConfig(timeout=60, options={"certificates": "/nonexistent-dir"}))
+        assert res.verdict == Verdict.HOLDS, res.message
+    else:
+        with pytest.raises(ModelError, match="not size-generic"):
+            engines.get("prove")(model, CheckConfig(timeout=30))
 
 
 def test_committed_certificates_match_their_models() -> None:
@@ -174,3 +221,32 @@ def test_post_fix_certificate_never_proves_a_mutant(model_name: str, fixed: str,
             except ModelError:
                 continue  # the invariant names a column the mutant does not have: nothing is proved
             assert not (rc.inductive and violated & set(rc.excluded)), (variant, rc.excluded)
+
+
+def test_reachable_run_time_error_leaves_range_unproved() -> None:
+    """A sample size that reaches a run-time model error is not an engine crash: range is not proved."""
+    toy = Path(__file__).parent / "toys" / "random_pages.py"  # seed 47: the reader's counter overflows
+    model = loader.build(toy, {"pages": "N", "seed": 47})
+    res = engines.get("prove")(model, CheckConfig(timeout=60, options={"certificates": "/nonexistent-dir"}))
+    assert res.verdict == Verdict.INCONCLUSIVE
+    assert res.extra["targets"]["range"].startswith("not proved: a run-time model error is reachable")
+    assert engines.get("explicit")(loader.build(toy, {"pages": 2, "seed": 47}), CheckConfig()).verdict == Verdict.ERROR
+
+
+def test_bench_symbolic_sizes_covers_every_prove_family() -> None:
+    """bench/symbolic_sizes.py has a row for every (model, variant) the manifest runs the prove engine on,
+    and every family it names builds (the bench itself asserts nothing: it prints figures)."""
+    import importlib.util
+    import tomllib
+
+    spec = importlib.util.spec_from_file_location("symbolic_sizes", MODELS.parent / "bench" / "symbolic_sizes.py")
+    assert spec and spec.loader
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    families = set(bench.FAMILIES.values())
+    entries = tomllib.loads((MODELS / "manifest.toml").read_text())["check"]
+    prove_families = {(e["model"], e["params"]["variant"]) for e in entries if e.get("engines") == ["prove"]}
+    assert prove_families and prove_families <= families, prove_families - families
+    for model, variant in sorted(families):
+        params = {"variant": variant, **({"pages": 2} if bench.paged(model) else {})}
+        loader.build(MODELS / f"{model}.py", params)

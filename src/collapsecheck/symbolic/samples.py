@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import z3
 
-from collapsecheck.errors import InternalError
+from collapsecheck.errors import InternalError, ModelRuntimeError
 from collapsecheck.model import semantics
 from collapsecheck.model.core import Model
 from collapsecheck.symbolic import trace
@@ -34,7 +34,10 @@ class Reachable:
     complete: bool = True  # False when the limit stopped the search
 
 
-def explore(model: Model, limit: int) -> Reachable:
+def explore(model: Model, limit: int, errors: list[ModelRuntimeError] | None = None) -> Reachable:
+    """Breadth first up to ``limit`` states. A run-time model error raises, unless ``errors`` is a list:
+    then it is recorded there and the rest of that state's successors are skipped (samples that only
+    propose candidates may be incomplete, never wrong)."""
     parent: dict[tuple, tuple[tuple, int] | None] = {s: None for s in semantics.initial_states(model)}
     work = list(parent)
     k = 0
@@ -42,10 +45,15 @@ def explore(model: Model, limit: int) -> Reachable:
         if len(work) >= limit:
             return Reachable(work, parent, False)
         s = work[k]
-        for aid, t in semantics.successors(model, s):
-            if t not in parent:
-                parent[t] = (s, aid)
-                work.append(t)
+        try:
+            for aid, t in semantics.successors(model, s):
+                if t not in parent:
+                    parent[t] = (s, aid)
+                    work.append(t)
+        except ModelRuntimeError as e:
+            if errors is None:
+                raise
+            errors.append(e)
         k += 1
     return Reachable(work, parent, True)
 

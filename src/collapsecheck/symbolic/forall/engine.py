@@ -29,6 +29,7 @@ from collapsecheck.symbolic.forall import certificate
 from collapsecheck.symbolic.forall.columns import Clause, Columns
 from collapsecheck.symbolic.forall.ground import ArraySystem, page_size
 from collapsecheck.symbolic.forall.houdini import Houdini, OutOfTime
+from collapsecheck.symbolic.forall.minimise import minimise
 from collapsecheck.symbolic.forall.recheck import Recheck, recheck
 from collapsecheck.symbolic.forall.text import InvariantText
 
@@ -82,7 +83,8 @@ def run_prove(model: Model, config: CheckConfig) -> CheckResult:
     every = bool(sym) or bool(config.options.get("symbolic_size"))
     if every:
         progress("checking that the model is one template at every size")
-        reduction.check_generic(model, page, config.build)
+        # Witnesses and progress properties are not this engine's: only the always properties must match.
+        reduction.check_generic(model, page, config.build, kinds=("always",))
     n_min = reduction.n_min(model, page)
     label = f"{page} = N for every N ≥ {n_min}" if every else f"{page} = {size.value}"
     n_term: z3.ArithRef = z3.Int(page) if every else z3.IntVal(size.value)
@@ -184,6 +186,7 @@ def infer(model: Model, page: str, n_term: z3.ArithRef, n_min: int, targets: lis
     system = ArraySystem(model, page, n_term, n_min)
     cols = Columns(system)
     rows: set[tuple] = set()
+    errors: dict[int, list[Any]] = {}
     for k in SAMPLE_SIZES:
         if k < n_min:
             continue
@@ -191,7 +194,8 @@ def infer(model: Model, page: str, n_term: z3.ArithRef, n_min: int, targets: lis
             raise OutOfTime("sampling")
         progress(f"sampling reachable states at {page} = {k}")
         mk = reduction.rebuild(model, page, k, build)
-        reach = samples.explore(mk, SAMPLE_LIMIT)
+        errors[k] = []
+        reach = samples.explore(mk, SAMPLE_LIMIT, errors[k])
         rows |= cols.rows(mk, reach.states, k)
     progress(f"mining candidates from {len(rows)} rows")
     clauses = cols.mine(rows)
@@ -205,8 +209,11 @@ def infer(model: Model, page: str, n_term: z3.ArithRef, n_min: int, targets: lis
     why_not = {name: f"not inductive with the mined clauses ({where})" for name, where in out.killed_by.items()}
     seeds = [i for i in h.alive if isinstance(h.items[i], Property)]
     proved = list(kept_props)
+    seen_error = next(((k, e[0]) for k, e in errors.items() if e), None)
+    if seen_error:  # range safety is violated at a sample size: no invariant can exclude it
+        why_not["range"] = f"a run-time model error is reachable at {page} = {seen_error[0]}: {seen_error[1]}"
     for name in ("deadlock", "range"):
-        if name not in targets:
+        if name not in targets or (name == "range" and seen_error):
             continue
         progress(f"checking {name} against the invariant")
         ok, core = h.consequence(name, deadline)
@@ -215,7 +222,8 @@ def infer(model: Model, page: str, n_term: z3.ArithRef, n_min: int, targets: lis
             seeds += core
         else:
             why_not[name] = "not excluded by the inferred invariant (a counterexample to it may be unreachable)"
-    needed = h.core(sorted(set(seeds)), deadline, progress)
+    needed = minimise(h, h.core(sorted(set(seeds)), deadline, progress),
+                      [t for t in proved if t in ("deadlock", "range")], deadline, progress)
     items_needed = [h.items[i] for i in needed]
     cl = [it for it in items_needed if isinstance(it, Clause)]
     props = [it for it in items_needed if isinstance(it, Property)]
