@@ -31,10 +31,10 @@ from collapsecheck.model.core import Model, Property
 from collapsecheck.symbolic.forall.columns import MAX_VALUES, Clause, Column, Columns
 from collapsecheck.symbolic.forall.houdini import Houdini, OutOfTime, Outcome, Progress, Query
 
-MAX_ROUNDS = 8  # CTI rounds (each: one CTI per action and open target, then one Houdini run)
+MAX_ROUNDS = 16  # CTI rounds (each: one CTI per action and open target, then one Houdini run)
 MAX_LITERALS = 6  # literals of a new clause (premises + conclusion)
-MAX_ROWS = 3  # new rows generalised per CTI
-CTIS_PER_QUERY = 2  # CTIs per action and round, for the open properties and again for the chased clauses
+MAX_ROWS = 4  # new rows generalised per CTI
+CTIS_PER_QUERY = 3  # CTIs per action and round, for the open properties and again for the chased clauses
 MAX_NEW = 400  # new clauses per round
 SHARE = 0.5  # of the time left when the loop starts (minimisation and the re-checks need the rest)
 
@@ -125,6 +125,8 @@ class Samples:
 class Report:
     rounds: int = 0
     ctis: int = 0
+    rows: int = 0  # CTI rows no sample row has
+    wide: int = 0  # of those, rows no sub-cube of at most MAX_LITERALS literals excludes
     added: int = 0
     kept: int = 0
     seconds: float = 0.0
@@ -132,7 +134,8 @@ class Report:
     why_not: dict[str, str] = field(default_factory=dict)
 
     def summary(self) -> str:
-        return (f"{self.rounds} rounds, {self.ctis} counterexamples to induction, {self.added} clauses "
+        return (f"{self.rounds} rounds, {self.ctis} counterexamples to induction, {self.rows} new rows "
+                f"({self.wide} too wide for {MAX_LITERALS} literals), {self.added} clauses "
                 f"proposed, {self.kept} kept, {self.seconds:.1f} s" + (f" ({self.stopped})" if self.stopped else ""))
 
 
@@ -155,10 +158,6 @@ class Strengthen:
         self.samples: Samples | None = None
         self.known = {_key(it) for it in h.items if isinstance(it, Clause)}
         self.pcs = [j for j, c in enumerate(cols.cols) if c.name.endswith(".pc")]
-        consts = {i for i, (name, _, _) in enumerate(cols.base) if name in ("0", "N", "N-1")}
-        # orders against 0, N and N-1: the sample sizes cannot show every order of several page-valued
-        # terms against them, so they count only where the target or action mentions the other side
-        self.const_pair = [c.pair is not None and bool(set(c.pair) & consts) for c in cols.cols]
 
     def say(self, text: str) -> None:
         if self.progress:
@@ -227,7 +226,7 @@ class Strengthen:
                 before = list(h.alive)
                 try:
                     done = out.rounds
-                    out = h.run(stop, self.progress, start=[*assume, *idx])
+                    out = h.run(stop, self.progress, start=[*assume, *idx], settled=set(before))
                     out.rounds += done
                 except OutOfTime:
                     h.alive = before
@@ -328,7 +327,10 @@ class Strengthen:
             mentioned = [j for j, c in enumerate(cols) if s.usable[j] and
                          (c.index in pos if c.pair is None else bool(set(c.pair) & pos))]
             first = [j for j in self.pcs if s.usable[j]] + [j for j in mentioned if j not in self.pcs]
-            rest = [j for j in range(len(cols)) if s.usable[j] and j not in first and not self.const_pair[j]]
+            # Orders of page-valued terms count only where the target or the action mentions one side: two
+            # or three pages cannot show every order of several such terms (and of 0, N-1, N), so a row is
+            # new by its orders alone at every larger page count, and a clause on them would be noise.
+            rest = [j for j in range(len(cols)) if s.usable[j] and j not in first and cols[j].pair is None]
             taken = 0
             for vec in cti.rows:
                 if taken == MAX_ROWS or len(new) >= MAX_NEW:
@@ -338,8 +340,10 @@ class Strengthen:
                 taken += 1
                 for name in cti.targets:
                     fresh_rows[name] = fresh_rows.get(name, 0) + 1
+                rep.rows += 1
                 cube = s.cube(vec, [first, rest])
                 if cube is None:
+                    rep.wide += 1
                     continue
                 for c, w in self._clauses(cube, vec, set(mentioned)):
                     k = _key(c)

@@ -185,32 +185,37 @@ class Houdini:
                 q.solver.add(z3.Implies(self.lits[k], body))  # type: ignore[union-attr]
         return list(range(first, len(self.items)))
 
-    def run(self, deadline: float, progress: Progress | None = None, start: list[int] | None = None) -> Outcome:
-        """Houdini from all items, or from the items ``start`` (the rest stays dead)."""
+    def run(self, deadline: float, progress: Progress | None = None, start: list[int] | None = None,
+            settled: set[int] | None = None) -> Outcome:
+        """Houdini from all items, or from the items ``start`` (the rest stays dead). ``settled``: items of
+        ``start`` already known inductive on their own (an earlier run's survivors): assuming more items
+        only strengthens the pre-state, so they are assumed but never asked again."""
         alive = list(range(len(self.items))) if start is None else sorted(set(start))
+        asked = [i for i in alive if i not in (settled or set())]
         out = Outcome([], candidates=len(self.items))
         stable = 0
         k = 0
-        while alive and stable < len(self.queries):
+        while asked and stable < len(self.queries):
             q = self.queries[k % len(self.queries)]
             k += 1
             out.rounds += 1
             if progress:
                 progress(f"houdini: {len(alive)} candidates left, query {out.rounds} ({q.name})")
-            r = self._check(q, alive, deadline, z3.Or([z3.Not(q.goals[i]) for i in alive]))
+            r = self._check(q, alive, deadline, z3.Or([z3.Not(q.goals[i]) for i in asked]))
             if r == z3.unsat:
                 q.solver.pop()
                 stable += 1
                 continue
             stable = 0
             zm = q.solver.model()
-            dead = [i for i in alive if z3.is_false(zm.eval(q.goals[i], model_completion=True))] or [alive[-1]]
+            dead = [i for i in asked if z3.is_false(zm.eval(q.goals[i], model_completion=True))] or [asked[-1]]
             q.solver.pop()
             for i in dead:
                 if isinstance(self.items[i], Property):
                     out.killed_by[self.items[i].name] = q.name  # type: ignore[union-attr]
             gone = set(dead)
             alive = [i for i in alive if i not in gone]
+            asked = [i for i in asked if i not in gone]
             k -= 1  # ask the same query again until it holds
         out.kept = [self.items[i] for i in alive]
         self.alive = alive
