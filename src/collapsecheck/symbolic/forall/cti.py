@@ -169,6 +169,7 @@ class Strengthen:
         rep = Report()
         h = self.h
         chase: list[int] = []  # clauses of the last round that did not survive: their CTIs are generalised too
+        last: dict[str, str] = {}  # open target -> where its last CTI was found (in any round)
         try:
             while True:
                 open_props = [k for k in sorted(self.props.values()) if k not in h.alive]
@@ -201,9 +202,14 @@ class Strengthen:
                         ctis.append(Cti([name], self._rows(q, zm), set(self._pcs_steps(zm))))
                         blocked[name] = "a deadlocked state" if name == "deadlock" else "an update out of range"
                     q.solver.pop()
-                if not blocked:
+                last.update(blocked)
+                # (with the chased clauses assumed an open property may have no CTI this round: still open)
+                if not open_props and not blocked:
                     rep.stopped = "every target proved"
                     break
+                found = dict(blocked)
+                blocked = {name: last[name] for name in last
+                           if name in blocked or name in {h.items[k].name for k in open_props}}  # type: ignore[union-attr]
                 if rep.rounds == self.max_rounds:
                     rep.stopped = f"round limit ({self.max_rounds})"
                     for name, where in blocked.items():
@@ -211,7 +217,7 @@ class Strengthen:
                                              f"counterexample-guided clauses (last counterexample: {where})")
                     break
                 rep.ctis += len(ctis)
-                new, weak = self._generalise(ctis, blocked, rep)
+                new, weak = self._generalise(ctis, found, rep)
                 if not new:
                     rep.stopped = "no new clause excludes a counterexample"
                     for name, where in blocked.items():

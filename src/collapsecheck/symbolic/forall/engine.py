@@ -209,7 +209,8 @@ def infer(model: Model, page: str, n_term: z3.ArithRef, n_min: int, targets: lis
     if cti_rounds:
         out, loop = cti.strengthen(h, out, cols, rows, targets, deadline, progress, cti_rounds)
     kept_props = [it.name for it in out.kept if isinstance(it, Property)]
-    why_not = {name: f"not inductive with the mined clauses ({where})" for name, where in out.killed_by.items()}
+    which = "mined and counterexample-guided" if loop is not None and loop.added else "mined"
+    why_not = {name: f"not inductive with the {which} clauses ({where})" for name, where in out.killed_by.items()}
     if loop is not None:
         why_not.update(loop.why_not)
     seeds = [i for i in h.alive if isinstance(h.items[i], Property)]
