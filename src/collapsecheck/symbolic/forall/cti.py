@@ -36,6 +36,7 @@ MAX_LITERALS = 6  # literals of a new clause (premises + conclusion)
 MAX_ROWS = 4  # new rows generalised per CTI
 CTIS_PER_QUERY = 3  # CTIs per action and round, for the open properties and again for the chased clauses
 MAX_NEW = 400  # new clauses per round
+STALL = 4  # rounds in a row that keep no new clause and prove no target end the loop
 SHARE = 0.5  # of the time left when the loop starts (minimisation and the re-checks need the rest)
 
 
@@ -170,6 +171,7 @@ class Strengthen:
         h = self.h
         chase: list[int] = []  # clauses of the last round that did not survive: their CTIs are generalised too
         last: dict[str, str] = {}  # open target -> where its last CTI was found (in any round)
+        stalled = 0
         try:
             while True:
                 open_props = [k for k in sorted(self.props.values()) if k not in h.alive]
@@ -210,6 +212,12 @@ class Strengthen:
                 found = dict(blocked)
                 blocked = {name: last[name] for name in last
                            if name in blocked or name in {h.items[k].name for k in open_props}}  # type: ignore[union-attr]
+                if stalled == STALL:
+                    rep.stopped = f"{STALL} rounds without a kept clause"
+                    for name, where in blocked.items():
+                        rep.why_not[name] = ("the clauses that exclude its counterexamples to induction were not "
+                                             f"inductive (last counterexample: {where})")
+                    break
                 if rep.rounds == self.max_rounds:
                     rep.stopped = f"round limit ({self.max_rounds})"
                     for name, where in blocked.items():
@@ -234,6 +242,8 @@ class Strengthen:
                     done = out.rounds
                     out = h.run(stop, self.progress, start=[*assume, *idx], settled=set(before))
                     out.rounds += done
+                    grew = len(set(h.alive) - set(before) - set(chase) - set(open_props))
+                    stalled = 0 if grew or any(k in h.alive for k in open_props) else stalled + 1
                 except OutOfTime:
                     h.alive = before
                     raise
