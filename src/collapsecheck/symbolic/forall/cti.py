@@ -37,7 +37,7 @@ MAX_ROWS = 4  # new rows generalised per CTI
 CTIS_PER_QUERY = 3  # CTIs per action and round, for the open properties and again for the chased clauses
 MAX_NEW = 400  # new clauses per round
 STALL = 4  # rounds in a row that keep no new clause and prove no target end the loop
-SHARE = 0.5  # of the time left when the loop starts (minimisation and the re-checks need the rest)
+SHARE = 0.35  # of the time left when the loop starts (minimisation and the re-checks need the rest)
 
 
 # ------------------------------------------------------------------------------------------ samples
