@@ -82,3 +82,22 @@ def test_same_invariant_on_every_run() -> None:
     assert all(o.returncode == 0 for o in outs), [o.stderr for o in outs]
     assert data[0]["forall_invariant"] == data[1]["forall_invariant"]
     assert data[0]["forall_invariant_data"] == data[1]["forall_invariant_data"]
+
+
+def test_cube_excludes_every_sample_row_and_is_irredundant() -> None:
+    from types import SimpleNamespace
+
+    from collapsecheck.symbolic.forall.cti import Samples
+    from collapsecheck.symbolic.lemmas import Column
+
+    cols = [Column("a", 0), Column("b", 1), Column("c", 2), Column("a ? b", -1, (0, 1))]
+    rows = {(a, b, c) for a in range(3) for b in range(3) for c in range(2) if not (a == 2 and c == 1)}
+    s = Samples(SimpleNamespace(cols=cols), rows)  # type: ignore[arg-type]
+    vec = [c.value((2, 0, 1)) for c in cols]
+    every = list(range(len(cols)))
+    assert s.novel(vec, every) and not s.novel([c.value((1, 0, 1)) for c in cols], every)
+    cube = s.cube(vec, [[2], every])  # c preferred: it is part of the answer, a = 2 completes it
+    assert cube == [0, 2]
+    for r in rows:
+        assert any(cols[j].value(r) != vec[j] for j in cube)
+    assert s.cube(vec, [[1, 3]]) is None  # b and the order of a, b cannot exclude it
