@@ -253,8 +253,9 @@ class Strengthen:
         rep.kept = sum(1 for i in h.alive if i >= first_new)
         rep.seconds = time.monotonic() - t0
         if rep.stopped.startswith("time"):
-            for name in self.targets:
-                rep.why_not.setdefault(name, "the counterexample-guided strengthening ran out of its time budget")
+            for name, where in last.items():
+                rep.why_not.setdefault(name, "no inductive strengthening found before the time budget of the "
+                                             f"counterexample loop ended (last counterexample: {where})")
         return out, rep
 
     # -------------------------------------------------------------------------------------- CTIs
