@@ -25,7 +25,7 @@ from collapsecheck.errors import ModelError, UsageError
 from collapsecheck.model.core import Model, Property
 from collapsecheck.result import CheckResult, Stats, Verdict
 from collapsecheck.symbolic import reduction, samples
-from collapsecheck.symbolic.forall import certificate
+from collapsecheck.symbolic.forall import certificate, cti
 from collapsecheck.symbolic.forall.columns import Clause, Columns
 from collapsecheck.symbolic.forall.ground import ArraySystem, page_size
 from collapsecheck.symbolic.forall.houdini import Houdini, OutOfTime
@@ -110,7 +110,8 @@ def run_prove(model: Model, config: CheckConfig) -> CheckResult:
                     p for c in checks for p in c.problems)
         if inv is None:
             phase = "inference"
-            inv, info = infer(model, page, n_term, n_min, targets, deadline, progress, config.build)
+            inv, info = infer(model, page, n_term, n_min, targets, deadline, progress, config.build,
+                              int(str(config.options.get("cti_rounds", cti.MAX_ROUNDS))))
             source = "inferred"
             phase = "re-check"
             progress("independent re-check")
@@ -181,8 +182,10 @@ def _rechecks(model: Model, page: str, n_term: z3.ArithRef, n_min: int, every: b
 
 
 def infer(model: Model, page: str, n_term: z3.ArithRef, n_min: int, targets: list[str], deadline: float,
-          progress: Progress, build: ModelBuilder | None) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Mine, filter (Houdini), check the consequences, minimise. Returns the invariant and figures."""
+          progress: Progress, build: ModelBuilder | None, cti_rounds: int = cti.MAX_ROUNDS
+          ) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Mine, filter (Houdini), strengthen from counterexamples to induction (``cti.py``; ``cti_rounds = 0``
+    leaves it out), check the consequences, minimise. Returns the invariant and figures."""
     system = ArraySystem(model, page, n_term, n_min)
     cols = Columns(system)
     rows: set[tuple] = set()
@@ -205,8 +208,15 @@ def infer(model: Model, page: str, n_term: z3.ArithRef, n_min: int, targets: lis
     progress(f"encoding {len(items)} candidates")
     h = Houdini(system, cols, items, deadline, progress)
     out = h.run(deadline, progress)
+    n_mined = len(items)
+    loop = None
+    if cti_rounds:
+        out, loop = cti.strengthen(h, out, cols, rows, targets, deadline, progress, cti_rounds)
     kept_props = [it.name for it in out.kept if isinstance(it, Property)]
-    why_not = {name: f"not inductive with the mined clauses ({where})" for name, where in out.killed_by.items()}
+    which = "mined and counterexample-guided" if loop is not None and loop.added else "mined"
+    why_not = {name: f"not inductive with the {which} clauses ({where})" for name, where in out.killed_by.items()}
+    if loop is not None:
+        why_not.update(loop.why_not)
     seeds = [i for i in h.alive if isinstance(h.items[i], Property)]
     proved = list(kept_props)
     seen_error = next(((k, e[0]) for k, e in errors.items() if e), None)
@@ -221,7 +231,8 @@ def infer(model: Model, page: str, n_term: z3.ArithRef, n_min: int, targets: lis
             proved.append(name)
             seeds += core
         else:
-            why_not[name] = "not excluded by the inferred invariant (a counterexample to it may be unreachable)"
+            why_not.setdefault(name, "not excluded by the inferred invariant (a counterexample to it may be "
+                                     "unreachable)")
     needed = minimise(h, h.core(sorted(set(seeds)), deadline, progress),
                       [t for t in proved if t in ("deadlock", "range")], deadline, progress)
     items_needed = [h.items[i] for i in needed]
@@ -230,6 +241,8 @@ def infer(model: Model, page: str, n_term: z3.ArithRef, n_min: int, targets: lis
     text = InvariantText(cols).lines(cl, props)
     inv = {"clauses": [c.to_json() for c in cl], "properties": [p.name for p in props], "proved": proved,
            "text": text}
-    info = {"candidates": out.candidates, "inductive": len(out.kept), "houdini_rounds": out.rounds,
+    info = {"candidates": n_mined, "inductive": len(out.kept), "houdini_rounds": out.rounds,
             "invariant_size": len(text), "why_not": why_not}
+    if loop is not None:
+        info["cti"] = loop.summary()
     return inv, info

@@ -47,6 +47,11 @@ class Query:
     solver: z3.Solver
     goals: list[z3.BoolRef]
     lits: list[z3.BoolRef] | None
+    # what :meth:`Houdini.extend` needs to add items later: the pre-state terms the items are assumed at,
+    # the step's substitution into the post-state and the skolem page of the goals
+    terms: list[z3.ArithRef] = field(default_factory=list)
+    subst: list = field(default_factory=list)
+    sk: z3.ArithRef | None = None
 
 
 @dataclass
@@ -108,7 +113,7 @@ class Houdini:
         goals = [self._post(it, k, x0, sk, g, []) for k, it in enumerate(self.items)]
         solver = z3.Solver()
         solver.add(*facts, *g.finalize())
-        return Query("initial states", solver, goals, None)
+        return Query("initial states", solver, goals, None, sk=sk)
 
     def _action_query(self, aid: int) -> Query:
         s = self.system
@@ -127,7 +132,7 @@ class Houdini:
         solver.set("core.minimize", True)
         solver.add(*facts, *g.finalize())
         self._assume(solver, g, pre_props)
-        return Query(f"not preserved by {action_label(s.model, aid)}", solver, goals, self.lits)
+        return Query(f"not preserved by {action_label(s.model, aid)}", solver, goals, self.lits, g.terms, subst, sk)
 
     def consequence_query(self, name: str) -> Query:
         """``deadlock`` / ``range`` of a state satisfying the live items (goal: the target is reachable)."""
@@ -142,14 +147,15 @@ class Houdini:
         solver.set("core.minimize", True)
         solver.add(s.params(), s.domain(x, g), tgt, *g.finalize())
         self._assume(solver, g, pre_props)
-        return Query(name, solver, [], self.lits)
+        return Query(name, solver, [], self.lits, g.terms)
 
     # ------------------------------------------------------------------------------------ fixpoint
     def _check(self, q: Query, alive: list[int], deadline: float, goal: z3.BoolRef | None) -> z3.CheckSatResult:
+        ms = left_ms(deadline)  # before the push: an expired deadline must leave the solver as it was
         q.solver.push()
         if goal is not None:
             q.solver.add(goal)
-        q.solver.set("timeout", left_ms(deadline))
+        q.solver.set("timeout", ms)
         r = q.solver.check(*([q.lits[i] for i in alive] if q.lits is not None else []))
         if r == z3.unknown:
             reason = q.solver.reason_unknown()
@@ -157,31 +163,59 @@ class Houdini:
             raise OutOfTime(f"{q.name}: Z3 answered unknown ({reason})")
         return r
 
-    def run(self, deadline: float, progress: Progress | None = None) -> Outcome:
-        alive = list(range(len(self.items)))
+    def extend(self, clauses: list[Clause]) -> list[int]:
+        """Add candidate clauses to every query already built (the counterexample-to-induction loop's
+        clauses); returns their item indices. Properties cannot be added."""
+        first = len(self.items)
+        n = self.system.n
+        for it in clauses:
+            k = len(self.items)
+            self.items.append(it)
+            self.lits.append(z3.Bool(f"~item{k}"))
+            f = it.formula(self.cols.terms(self.x, self.P))
+            self.tmpl.append(z3.Implies(z3.And(0 <= self.P, self.P < n), f) if it.paged else f)
+        for q in self.queries:
+            assert q.sk is not None
+            for k in range(first, len(self.items)):
+                tm = self.tmpl[k]
+                q.goals.append(z3.substitute(tm, *q.subst, (self.P, q.sk)))
+                if q.lits is None:
+                    continue
+                body = z3.And([z3.substitute(tm, (self.P, t)) for t in q.terms]) if self.items[k].paged else tm
+                q.solver.add(z3.Implies(self.lits[k], body))  # type: ignore[union-attr]
+        return list(range(first, len(self.items)))
+
+    def run(self, deadline: float, progress: Progress | None = None, start: list[int] | None = None,
+            settled: set[int] | None = None) -> Outcome:
+        """Houdini from all items, or from the items ``start`` (the rest stays dead). ``settled``: items of
+        ``start`` already known inductive on their own (an earlier run's survivors): assuming more items
+        only strengthens the pre-state, so they are assumed but never asked again."""
+        alive = list(range(len(self.items))) if start is None else sorted(set(start))
+        asked = [i for i in alive if i not in (settled or set())]
         out = Outcome([], candidates=len(self.items))
         stable = 0
         k = 0
-        while alive and stable < len(self.queries):
+        while asked and stable < len(self.queries):
             q = self.queries[k % len(self.queries)]
             k += 1
             out.rounds += 1
             if progress:
                 progress(f"houdini: {len(alive)} candidates left, query {out.rounds} ({q.name})")
-            r = self._check(q, alive, deadline, z3.Or([z3.Not(q.goals[i]) for i in alive]))
+            r = self._check(q, alive, deadline, z3.Or([z3.Not(q.goals[i]) for i in asked]))
             if r == z3.unsat:
                 q.solver.pop()
                 stable += 1
                 continue
             stable = 0
             zm = q.solver.model()
-            dead = [i for i in alive if z3.is_false(zm.eval(q.goals[i], model_completion=True))] or [alive[-1]]
+            dead = [i for i in asked if z3.is_false(zm.eval(q.goals[i], model_completion=True))] or [asked[-1]]
             q.solver.pop()
             for i in dead:
                 if isinstance(self.items[i], Property):
                     out.killed_by[self.items[i].name] = q.name  # type: ignore[union-attr]
             gone = set(dead)
             alive = [i for i in alive if i not in gone]
+            asked = [i for i in asked if i not in gone]
             k -= 1  # ask the same query again until it holds
         out.kept = [self.items[i] for i in alive]
         self.alive = alive
