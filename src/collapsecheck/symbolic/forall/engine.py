@@ -25,7 +25,7 @@ from collapsecheck.errors import ModelError, UsageError
 from collapsecheck.model.core import Model, Property
 from collapsecheck.result import CheckResult, Stats, Verdict
 from collapsecheck.symbolic import reduction, samples
-from collapsecheck.symbolic.forall import certificate
+from collapsecheck.symbolic.forall import certificate, linear
 from collapsecheck.symbolic.forall.columns import Clause, Columns
 from collapsecheck.symbolic.forall.ground import ArraySystem, page_size
 from collapsecheck.symbolic.forall.houdini import Houdini, OutOfTime
@@ -108,7 +108,8 @@ def run_prove(model: Model, config: CheckConfig) -> CheckResult:
                     p for c in checks for p in c.problems)
         if inv is None:
             phase = "inference"
-            inv, info = infer(model, page, n_term, n_min, targets, deadline, progress, config.build)
+            inv, info = infer(model, page, n_term, n_min, targets, deadline, progress, config.build,
+                              mine_linear=config.options.get("linear") != "off")
             source = "inferred"
             phase = "re-check"
             progress("independent re-check")
@@ -179,7 +180,8 @@ def _rechecks(model: Model, page: str, n_term: z3.ArithRef, n_min: int, every: b
 
 
 def infer(model: Model, page: str, n_term: z3.ArithRef, n_min: int, targets: list[str], deadline: float,
-          progress: Progress, build: ModelBuilder | None) -> tuple[dict[str, Any], dict[str, Any]]:
+          progress: Progress, build: ModelBuilder | None, mine_linear: bool = True
+          ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Mine, filter (Houdini), check the consequences, minimise. Returns the invariant and figures."""
     system = ArraySystem(model, page, n_term, n_min)
     cols = Columns(system)
@@ -197,7 +199,9 @@ def infer(model: Model, page: str, n_term: z3.ArithRef, n_min: int, targets: lis
     clauses = cols.mine(rows)
     if time.monotonic() > deadline:
         raise OutOfTime("mining")
-    items: list[Clause | Property] = [*clauses, *model.always]
+    # linear equalities (refcounts as sums over holders) beside the clauses; option linear=off leaves them out
+    equalities = linear.mine(cols, rows) if mine_linear else []
+    items: list[Clause | linear.Equality | Property] = [*clauses, *equalities, *model.always]
     progress(f"encoding {len(items)} candidates")
     h = Houdini(system, cols, items, deadline, progress)
     out = h.run(deadline, progress)
@@ -217,11 +221,11 @@ def infer(model: Model, page: str, n_term: z3.ArithRef, n_min: int, targets: lis
             why_not[name] = "not excluded by the inferred invariant (a counterexample to it may be unreachable)"
     needed = h.core(sorted(set(seeds)), deadline, progress)
     items_needed = [h.items[i] for i in needed]
-    cl = [it for it in items_needed if isinstance(it, Clause)]
+    cl = [it for it in items_needed if not isinstance(it, Property)]
     props = [it for it in items_needed if isinstance(it, Property)]
     text = InvariantText(cols).lines(cl, props)
     inv = {"clauses": [c.to_json() for c in cl], "properties": [p.name for p in props], "proved": proved,
            "text": text}
-    info = {"candidates": out.candidates, "inductive": len(out.kept), "houdini_rounds": out.rounds,
+    info = {"candidates": out.candidates, "linear_candidates": len(equalities), "inductive": len(out.kept), "houdini_rounds": out.rounds,
             "invariant_size": len(text), "why_not": why_not}
     return inv, info
