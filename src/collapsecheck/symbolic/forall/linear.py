@@ -144,6 +144,8 @@ def _function_of(data: list[tuple], keep: list[int], y: int) -> bool:
 
 def mine(cols: Columns, rows: set[tuple]) -> list[Equality]:
     out: list[Equality] = []
+    if not _targets(cols) or not rows:
+        return out
     data_rows = sorted(rows)
     allv = [[c.value(r) for r in data_rows] for c in cols.cols]
     doms = [sorted(set(v)) for v in allv]
@@ -205,35 +207,51 @@ def _fit(cols: Columns, y: Column, kcols: list[Column], owners: list[str | None]
     # page cells and orders first, then the threads' own columns: the earliest features carry the relation
     atoms.sort(key=lambda a: (owners[a[0]] is not None, a))
     gd = tuple((kcols[j], v) for j, v in guard)
+    by_degree = [[(a,) for a in atoms],
+                 [(a, b) for a, b in itertools.combinations(atoms, 2) if a[0] != b[0]],
+                 [(a, b, c) for a, b, c in itertools.combinations(atoms, 3)
+                  if len({a[0], b[0], c[0]}) == 3 and owners[a[0]] is not None
+                  and owners[a[0]] == owners[b[0]] == owners[c[0]]]]
+
+    def holder(f: tuple[tuple[int, int], ...]) -> int:
+        """0: page cells alone; 1: one thread's own columns; 2: one thread's with page cells; 3: several."""
+        who = {owners[j] for j, _ in f}
+        return 0 if who == {None} else 1 if len(who) == 1 else 2 if len(who - {None}) == 1 else 3
+
+    out: list[Equality] = []
+
+    def add(order: list[tuple[tuple[int, int], ...]]) -> bool:
+        sol = _solve(proj, order)
+        if sol is None:
+            return False
+        scale, const, coefs = sol
+        terms = tuple((c, tuple((kcols[j], v) for j, v in order[f])) for f, c in coefs)
+        paged = cols.paged(y) or any(cols.paged(c) for _, at in (*terms, (0, gd)) for c, _ in at)
+        eq = Equality(y, scale, const, terms, paged, gd)
+        if _verified(eq, proj, kcols) and eq not in out:
+            out.append(eq)
+        return True
+
+    # Three readings of the same samples: the lowest degree that fits, simplest features first and
+    # conjunctions first; and every degree with one holder's features first (page cells alone, then one
+    # thread's own columns, then one thread's with the page cells, then across threads). Samples can fit a
+    # relation through a reachable-only coincidence (a sum that is right only because some product is 0 on
+    # every sample, or a lower degree that fits only at 2 and 3 pages); the readings pick different
+    # solutions and Houdini keeps what is inductive.
     feats: list[tuple[tuple[int, int], ...]] = []
-    for degree in (1, 2, 3):
-        if degree == 1:
-            feats += [(a,) for a in atoms]
-        elif degree == 2:
-            feats += [(a, b) for a, b in itertools.combinations(atoms, 2) if a[0] != b[0]]
-        else:
-            feats += [(a, b, c) for a, b, c in itertools.combinations(atoms, 3)
-                      if len({a[0], b[0], c[0]}) == 3 and owners[a[0]] is not None
-                      and owners[a[0]] == owners[b[0]] == owners[c[0]]]
+    for degree in range(3):
+        feats = feats + by_degree[degree]
         if len(feats) > MAX_FEATURES:
-            return []
-        out: list[Equality] = []
-        # Two readings of the same samples: simplest features first, and conjunctions first. Samples can fit
-        # a relation through a reachable-only coincidence (a sum that is right only because some product
-        # is 0 on every sample); the two orders pick different solutions and Houdini keeps what is inductive.
-        for order in (feats, sorted(feats, key=lambda f: -len(f))):
-            sol = _solve(proj, order)
-            if sol is None:
-                break  # the span does not depend on the order
-            scale, const, coefs = sol
-            terms = tuple((c, tuple((kcols[j], v) for j, v in order[f])) for f, c in coefs)
-            paged = cols.paged(y) or any(cols.paged(c) for _, at in (*terms, (0, gd)) for c, _ in at)
-            eq = Equality(y, scale, const, terms, paged, gd)
-            if _verified(eq, proj, kcols) and eq not in out:
-                out.append(eq)
-        if out:
             return out
-    return []
+        if add(feats):
+            add(sorted(feats, key=lambda f: -len(f)))
+            break
+    else:
+        return out
+    every = [f for fs in by_degree for f in fs]
+    if len(every) <= MAX_FEATURES:
+        add(sorted(every, key=lambda f: (holder(f), len(f))))
+    return out
 
 
 def _verified(eq: Equality, proj: list[tuple], kcols: list[Column]) -> bool:

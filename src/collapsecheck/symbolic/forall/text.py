@@ -74,6 +74,9 @@ class InvariantText:
             every = members is not None and set(members) <= set(groups[key])  # the step does not matter
             conj = ([self.atom(pc, groups[key])] if pc is not None and not every else []) + \
                 [self.atom(col, (v,)) for col, v in rest]
+            if not conj:  # a term at every step of that thread: a constant
+                parts.append((f"{'−' if c < 0 else '+'} {abs(c)}") if parts else str(c))
+                continue
             mag = "" if abs(c) == 1 else f"{abs(c)}·"
             sign = "−" if c < 0 else "+"
             parts.append(f"{sign} {mag}[{' ∧ '.join(conj)}]" if parts else f"{'−' if c < 0 else ''}{mag}[{' ∧ '.join(conj)}]")
