@@ -3,7 +3,8 @@
 Order of work: the size (``pages=N`` asks for every page count: the model must be size-generic, checked by
 ``reduction.check_generic``; a number such as 512 is encoded as that literal); the stored certificate, if
 any, re-checked; otherwise inference (samples at 2 and 3 pages, mined clauses, Houdini, unsat-core
-minimisation), then the independent re-check (``recheck.py``) at the requested size, and for every-N
+minimisation; for targets left open, a second pass with the linear equalities of ``linear.py``), then the
+independent re-check (``recheck.py``) at the requested size, and for every-N
 proofs also at 512 pages. Each target (every always property, deadlock freedom, range safety) is reported
 proved or not proved with its reason; the verdict is ``holds`` only when all are proved, else
 ``inconclusive`` (exit 13). Witnesses and progress properties are not this engine's: the explicit engine
@@ -26,7 +27,7 @@ from collapsecheck.model.core import Model, Property
 from collapsecheck.result import CheckResult, Stats, Verdict
 from collapsecheck.symbolic import reduction, samples
 from collapsecheck.symbolic.forall import certificate, linear
-from collapsecheck.symbolic.forall.columns import Clause, Columns
+from collapsecheck.symbolic.forall.columns import Columns
 from collapsecheck.symbolic.forall.ground import ArraySystem, page_size
 from collapsecheck.symbolic.forall.houdini import Houdini, OutOfTime
 from collapsecheck.symbolic.forall.recheck import Recheck, recheck
@@ -35,6 +36,7 @@ from collapsecheck.symbolic.forall.text import InvariantText
 SAMPLE_SIZES = (2, 3)
 SAMPLE_LIMIT = 60_000  # reachable states per sample size (samples only propose candidates)
 KERNEL_PAGES = 512  # HPAGE_PMD_NR on x86-64: an every-N proof is also re-checked here
+LINEAR_SHARE = 0.6  # of the time left after the first Houdini pass, for the pass with linear equalities
 
 
 class Progress:
@@ -199,9 +201,45 @@ def infer(model: Model, page: str, n_term: z3.ArithRef, n_min: int, targets: lis
     clauses = cols.mine(rows)
     if time.monotonic() > deadline:
         raise OutOfTime("mining")
-    # linear equalities (refcounts as sums over holders) beside the clauses; option linear=off leaves them out
-    equalities = linear.mine(cols, rows) if mine_linear else []
-    items: list[Clause | linear.Equality | Property] = [*clauses, *equalities, *model.always]
+    inv, info, kept = _filter(system, cols, [*clauses, *model.always], targets, deadline, progress)
+    if mine_linear and set(inv["proved"]) < set(targets):
+        inv, info = _with_equalities(system, cols, rows, kept, targets, deadline, progress, inv, info)
+    return inv, info
+
+
+def _with_equalities(system: ArraySystem, cols: Columns, rows: set[tuple], kept: list[Any], targets: list[str],
+                     deadline: float, progress: Progress, inv: dict[str, Any], info: dict[str, Any]
+                     ) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A second Houdini pass with linear equalities (``linear.py``: refcounts as sums over holders) added to
+    the clauses that survived the first, within a share of the time left. Its invariant replaces the first
+    only when it proves strictly more targets, so equalities never cost a target (a second pass that runs
+    out of time is dropped, and says so in the JSON)."""
+    now = time.monotonic()
+    info["first_pass_proved"] = list(inv["proved"])
+    sub = now + LINEAR_SHARE * max(0.0, deadline - now)
+    progress("mining linear equalities")
+    eqs = linear.mine(cols, rows)
+    info["linear_candidates"] = len(eqs)
+    if not eqs:
+        return inv, info
+    items = [it for it in kept if not isinstance(it, Property)] + [*eqs, *system.model.always]
+    try:
+        inv2, info2, _ = _filter(system, cols, items, targets, sub, progress)
+    except OutOfTime as e:
+        info["linear"] = f"second pass with {len(eqs)} equalities stopped ({e}); first pass kept"
+        return inv, info
+    if set(inv2["proved"]) > set(inv["proved"]):
+        info2.update(linear_candidates=len(eqs), linear=f"second pass with {len(eqs)} equalities proved "
+                     f"{len(inv2['proved']) - len(inv['proved'])} more target(s)",
+                     first_pass_candidates=info["candidates"], first_pass_proved=info["first_pass_proved"])
+        return inv2, info2
+    info["linear"] = f"second pass with {len(eqs)} equalities proved nothing more; first pass kept"
+    return inv, info
+
+
+def _filter(system: ArraySystem, cols: Columns, items: list[Any], targets: list[str], deadline: float,
+            progress: Progress) -> tuple[dict[str, Any], dict[str, Any], list[Any]]:
+    """Houdini over ``items``, the consequences (deadlock, range), unsat-core minimisation."""
     progress(f"encoding {len(items)} candidates")
     h = Houdini(system, cols, items, deadline, progress)
     out = h.run(deadline, progress)
@@ -226,6 +264,6 @@ def infer(model: Model, page: str, n_term: z3.ArithRef, n_min: int, targets: lis
     text = InvariantText(cols).lines(cl, props)
     inv = {"clauses": [c.to_json() for c in cl], "properties": [p.name for p in props], "proved": proved,
            "text": text}
-    info = {"candidates": out.candidates, "linear_candidates": len(equalities), "inductive": len(out.kept), "houdini_rounds": out.rounds,
+    info = {"candidates": out.candidates, "inductive": len(out.kept), "houdini_rounds": out.rounds,
             "invariant_size": len(text), "why_not": why_not}
-    return inv, info
+    return inv, info, out.kept
