@@ -61,7 +61,8 @@ class Equality:
     def _equation(self, terms: list[z3.ExprRef]) -> z3.BoolRef:
         rhs: list[z3.ArithRef] = [z3.IntVal(self.const)]
         for c, atoms in self.terms:
-            cond = z3.And([col.atom(terms, v) for col, v in atoms]) if len(atoms) > 1 else atoms[0][0].atom(terms, atoms[0][1])
+            conj = [col.atom(terms, v) for col, v in atoms]
+            cond = conj[0] if len(conj) == 1 else z3.And(conj)
             rhs.append(z3.If(cond, z3.IntVal(c), z3.IntVal(0)))
         return self.scale * self.col.term(terms) == z3.Sum(rhs)  # type: ignore[operator,return-value]
 
@@ -143,6 +144,8 @@ def _function_of(data: list[tuple], keep: list[int], y: int) -> bool:
 
 
 def mine(cols: Columns, rows: set[tuple]) -> list[Equality]:
+    """Equalities for every integer column with three or more values on the rows: unguarded, and guarded by
+    each value of a program counter ``y`` depends on. Each holds on every row (checked exactly)."""
     out: list[Equality] = []
     if not _targets(cols) or not rows:
         return out
@@ -155,12 +158,11 @@ def mine(cols: Columns, rows: set[tuple]) -> list[Equality]:
             continue
         cand = [i for i, c in enumerate(cols.cols)
                 if i != yi and 2 <= len(doms[i]) <= MAX_VALUES]
-        out += _mine_one(cols, y, yi, cand, allv, doms)
+        out += _mine_one(cols, y, yi, cand, allv)
     return out
 
 
-def _mine_one(cols: Columns, y: Column, yi: int, cand: list[int], allv: list[list[int]],
-              doms: list[list[int]]) -> list[Equality]:
+def _mine_one(cols: Columns, y: Column, yi: int, cand: list[int], allv: list[list[int]]) -> list[Equality]:
     width = len(allv[yi])
     data = sorted({tuple(allv[i][k] for i in cand) + (allv[yi][k],) for k in range(width)})
     pos = {c: j for j, c in enumerate(cand)}
@@ -265,7 +267,8 @@ def _verified(eq: Equality, proj: list[tuple], kcols: list[Column]) -> bool:
     return True
 
 
-def _solve(proj: list[tuple], feats: list[tuple[tuple[int, int], ...]]) -> tuple[int, int, list[tuple[int, int]]] | None:
+def _solve(proj: list[tuple], feats: list[tuple[tuple[int, int], ...]]
+           ) -> tuple[int, int, list[tuple[int, int]]] | None:
     """``y = c0 + Σ x_f·f`` on every row, or None. Identical feature vectors keep their first feature."""
     vecs: dict[tuple, int] = {}
     uniq: list[int] = []

@@ -78,8 +78,8 @@ class InvariantText:
                 parts.append((f"{'−' if c < 0 else '+'} {abs(c)}") if parts else str(c))
                 continue
             mag = "" if abs(c) == 1 else f"{abs(c)}·"
-            sign = "−" if c < 0 else "+"
-            parts.append(f"{sign} {mag}[{' ∧ '.join(conj)}]" if parts else f"{'−' if c < 0 else ''}{mag}[{' ∧ '.join(conj)}]")
+            sign = ("− " if c < 0 else "+ ") if parts else ("−" if c < 0 else "")
+            parts.append(f"{sign}{mag}[{' ∧ '.join(conj)}]")
         lhs = self._name(e.col.name) if PAGE in e.col.name else e.col.name
         lhs = lhs if e.scale == 1 else f"{e.scale}·{lhs}"
         body = f"{lhs} = {' '.join(parts) if parts else '0'}"
