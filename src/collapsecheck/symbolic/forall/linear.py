@@ -10,7 +10,7 @@ the order of ``p0`` against loop indices and addresses). This module finds such 
    function of the rest), so the features stay few;
 2. features of growing degree over those columns: single atoms, products of two atoms of different columns,
    products of three atoms of one thread's own columns (its program counter, locals and the order of its
-   page-valued locals against ``p0``); the first degree at which ``y`` lies in the span of ``1`` and the
+   page-valued locals against ``p0``) or of one of them with two page cells; the first degree at which ``y`` lies in the span of ``1`` and the
    features wins (Occam), features identical on every row are merged (the simplest kept);
 3. exact Gaussian elimination over GF(p) on the distinct rows, free features set to 0 (the earliest,
    simplest features carry the relation), the solution reconstructed as rationals and *verified* in exact
@@ -212,8 +212,9 @@ def _fit(cols: Columns, y: Column, kcols: list[Column], owners: list[str | None]
     by_degree = [[(a,) for a in atoms],
                  [(a, b) for a, b in itertools.combinations(atoms, 2) if a[0] != b[0]],
                  [(a, b, c) for a, b, c in itertools.combinations(atoms, 3)
-                  if len({a[0], b[0], c[0]}) == 3 and owners[a[0]] is not None
-                  and owners[a[0]] == owners[b[0]] == owners[c[0]]]]
+                  if len({a[0], b[0], c[0]}) == 3 and len({owners[a[0]], owners[b[0]], owners[c[0]]} - {None}) == 1
+                  and (owners[a[0]] == owners[b[0]] == owners[c[0]]
+                       or sum(owners[x[0]] is None for x in (a, b, c)) == 2)]]
 
     def holder(f: tuple[tuple[int, int], ...]) -> int:
         """0: page cells alone; 1: one thread's own columns; 2: one thread's with page cells; 3: several."""
