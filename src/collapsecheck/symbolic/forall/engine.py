@@ -3,7 +3,8 @@
 Order of work: the size (``pages=N`` asks for every page count: the model must be size-generic, checked by
 ``reduction.check_generic``; a number such as 512 is encoded as that literal); the stored certificate, if
 any, re-checked; otherwise inference (samples at 2 and 3 pages, mined clauses, Houdini, unsat-core
-minimisation), then the independent re-check (``recheck.py``) at the requested size, and for every-N
+minimisation; for targets left open, a second pass with the linear equalities of ``linear.py``), then the
+independent re-check (``recheck.py``) at the requested size, and for every-N
 proofs also at 512 pages. Each target (every always property, deadlock freedom, range safety) is reported
 proved or not proved with its reason; the verdict is ``holds`` only when all are proved, else
 ``inconclusive`` (exit 13). Witnesses and progress properties are not this engine's: the explicit engine
@@ -25,8 +26,8 @@ from collapsecheck.errors import ModelError, UsageError
 from collapsecheck.model.core import Model, Property
 from collapsecheck.result import CheckResult, Stats, Verdict
 from collapsecheck.symbolic import reduction, samples
-from collapsecheck.symbolic.forall import certificate, cti
-from collapsecheck.symbolic.forall.columns import Clause, Columns
+from collapsecheck.symbolic.forall import certificate, cti, linear
+from collapsecheck.symbolic.forall.columns import Columns
 from collapsecheck.symbolic.forall.ground import ArraySystem, page_size
 from collapsecheck.symbolic.forall.houdini import Houdini, OutOfTime
 from collapsecheck.symbolic.forall.minimise import minimise
@@ -36,6 +37,7 @@ from collapsecheck.symbolic.forall.text import InvariantText
 SAMPLE_SIZES = (2, 3)
 SAMPLE_LIMIT = 60_000  # reachable states per sample size (samples only propose candidates)
 KERNEL_PAGES = 512  # HPAGE_PMD_NR on x86-64: an every-N proof is also re-checked here
+LINEAR_SHARE = 0.6  # of the time left after the first Houdini pass, for the pass with linear equalities
 
 
 class Progress:
@@ -111,7 +113,8 @@ def run_prove(model: Model, config: CheckConfig) -> CheckResult:
         if inv is None:
             phase = "inference"
             inv, info = infer(model, page, n_term, n_min, targets, deadline, progress, config.build,
-                              int(str(config.options.get("cti_rounds", cti.MAX_ROUNDS))))
+                              int(str(config.options.get("cti_rounds", cti.MAX_ROUNDS))),
+                              mine_linear=config.options.get("linear") != "off")
             source = "inferred"
             phase = "re-check"
             progress("independent re-check")
@@ -182,10 +185,11 @@ def _rechecks(model: Model, page: str, n_term: z3.ArithRef, n_min: int, every: b
 
 
 def infer(model: Model, page: str, n_term: z3.ArithRef, n_min: int, targets: list[str], deadline: float,
-          progress: Progress, build: ModelBuilder | None, cti_rounds: int = cti.MAX_ROUNDS
-          ) -> tuple[dict[str, Any], dict[str, Any]]:
+          progress: Progress, build: ModelBuilder | None, cti_rounds: int = cti.MAX_ROUNDS,
+          mine_linear: bool = True) -> tuple[dict[str, Any], dict[str, Any]]:
     """Mine, filter (Houdini), strengthen from counterexamples to induction (``cti.py``; ``cti_rounds = 0``
-    leaves it out), check the consequences, minimise. Returns the invariant and figures."""
+    leaves it out), check the consequences, minimise; then, if targets are left, a second pass with linear
+    equalities (``mine_linear``). Returns the invariant and figures."""
     system = ArraySystem(model, page, n_term, n_min)
     cols = Columns(system)
     rows: set[tuple] = set()
@@ -204,45 +208,94 @@ def infer(model: Model, page: str, n_term: z3.ArithRef, n_min: int, targets: lis
     clauses = cols.mine(rows)
     if time.monotonic() > deadline:
         raise OutOfTime("mining")
-    items: list[Clause | Property] = [*clauses, *model.always]
-    progress(f"encoding {len(items)} candidates")
-    h = Houdini(system, cols, items, deadline, progress)
-    out = h.run(deadline, progress)
-    n_mined = len(items)
-    loop = None
-    if cti_rounds:
-        out, loop = cti.strengthen(h, out, cols, rows, targets, deadline, progress, cti_rounds)
-    kept_props = [it.name for it in out.kept if isinstance(it, Property)]
-    which = "mined and counterexample-guided" if loop is not None and loop.added else "mined"
-    why_not = {name: f"not inductive with the {which} clauses ({where})" for name, where in out.killed_by.items()}
-    if loop is not None:
-        why_not.update(loop.why_not)
-    seeds = [i for i in h.alive if isinstance(h.items[i], Property)]
-    proved = list(kept_props)
     seen_error = next(((k, e[0]) for k, e in errors.items() if e), None)
-    if seen_error:  # range safety is violated at a sample size: no invariant can exclude it
-        why_not["range"] = f"a run-time model error is reachable at {page} = {seen_error[0]}: {seen_error[1]}"
-    for name in ("deadlock", "range"):
-        if name not in targets or (name == "range" and seen_error):
-            continue
-        progress(f"checking {name} against the invariant")
-        ok, core = h.consequence(name, deadline)
-        if ok:
-            proved.append(name)
-            seeds += core
-        else:
-            why_not.setdefault(name, "not excluded by the inferred invariant (a counterexample to it may be "
-                                     "unreachable)")
-    needed = minimise(h, h.core(sorted(set(seeds)), deadline, progress),
-                      [t for t in proved if t in ("deadlock", "range")], deadline, progress)
-    items_needed = [h.items[i] for i in needed]
-    cl = [it for it in items_needed if isinstance(it, Clause)]
-    props = [it for it in items_needed if isinstance(it, Property)]
-    text = InvariantText(cols).lines(cl, props)
-    inv = {"clauses": [c.to_json() for c in cl], "properties": [p.name for p in props], "proved": proved,
-           "text": text}
-    info = {"candidates": n_mined, "inductive": len(out.kept), "houdini_rounds": out.rounds,
-            "invariant_size": len(text), "why_not": why_not}
-    if loop is not None:
-        info["cti"] = loop.summary()
+    run = _Filter(system, cols, rows, targets, progress, seen_error)
+    inv, info, kept = run(clauses + list(model.always), deadline, cti_rounds)
+    if mine_linear and set(inv["proved"]) < set(targets):
+        inv, info = _with_equalities(run, kept, deadline, inv, info)
     return inv, info
+
+
+def _with_equalities(run: "_Filter", kept: list[Any], deadline: float, inv: dict[str, Any], info: dict[str, Any]
+                     ) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A second Houdini pass with linear equalities (``linear.py``: refcounts as sums over holders) added to
+    the clauses that survived the first, within a share of the time left. Its invariant replaces the first
+    only when it proves strictly more targets, so equalities never cost a target (a second pass that runs
+    out of time is dropped, and says so in the JSON)."""
+    now = time.monotonic()
+    info["first_pass_proved"] = list(inv["proved"])
+    sub = now + LINEAR_SHARE * max(0.0, deadline - now)
+    run.progress("mining linear equalities")
+    eqs = linear.mine(run.cols, run.rows)
+    info["linear_candidates"] = len(eqs)
+    if not eqs:
+        return inv, info
+    items = [it for it in kept if not isinstance(it, Property)] + [*eqs, *run.system.model.always]
+    try:
+        inv2, info2, _ = run(items, sub, 0)  # the counterexample loop ran in the first pass
+    except OutOfTime as e:
+        info["linear"] = f"second pass with {len(eqs)} equalities stopped ({e}); first pass kept"
+        return inv, info
+    if set(inv2["proved"]) > set(inv["proved"]):
+        info2.update(linear_candidates=len(eqs), linear=f"second pass with {len(eqs)} equalities proved "
+                     f"{len(inv2['proved']) - len(inv['proved'])} more target(s)",
+                     first_pass_candidates=info["candidates"], first_pass_proved=info["first_pass_proved"])
+        return inv2, info2
+    info["linear"] = f"second pass with {len(eqs)} equalities proved nothing more; first pass kept"
+    return inv, info
+
+
+class _Filter:
+    """Houdini over a candidate list, the counterexample loop, the consequences (deadlock, range), minimisation:
+    one pass; the first and the linear-equality pass share the model, its columns and its samples."""
+
+    def __init__(self, system: ArraySystem, cols: Columns, rows: set[tuple], targets: list[str],
+                 progress: Progress, seen_error: tuple[int, Any] | None) -> None:
+        self.system, self.cols, self.rows, self.targets = system, cols, rows, targets
+        self.progress, self.seen_error = progress, seen_error
+
+    def __call__(self, items: list[Any], deadline: float, cti_rounds: int
+                 ) -> tuple[dict[str, Any], dict[str, Any], list[Any]]:
+        progress, targets = self.progress, self.targets
+        progress(f"encoding {len(items)} candidates")
+        h = Houdini(self.system, self.cols, items, deadline, progress)
+        out = h.run(deadline, progress)
+        n_items = len(items)
+        loop = None
+        if cti_rounds:
+            out, loop = cti.strengthen(h, out, self.cols, self.rows, targets, deadline, progress, cti_rounds)
+        kept_props = [it.name for it in out.kept if isinstance(it, Property)]
+        which = "mined and counterexample-guided" if loop is not None and loop.added else "mined"
+        why_not = {name: f"not inductive with the {which} clauses ({where})"
+                   for name, where in out.killed_by.items()}
+        if loop is not None:
+            why_not.update(loop.why_not)
+        seeds = [i for i in h.alive if isinstance(h.items[i], Property)]
+        proved = list(kept_props)
+        if self.seen_error:  # range safety is violated at a sample size: no invariant can exclude it
+            k, err = self.seen_error
+            why_not["range"] = f"a run-time model error is reachable at {self.system.page} = {k}: {err}"
+        for name in ("deadlock", "range"):
+            if name not in targets or (name == "range" and self.seen_error):
+                continue
+            progress(f"checking {name} against the invariant")
+            ok, core = h.consequence(name, deadline)
+            if ok:
+                proved.append(name)
+                seeds += core
+            else:
+                why_not.setdefault(name, "not excluded by the inferred invariant (a counterexample to it may be "
+                                         "unreachable)")
+        needed = minimise(h, h.core(sorted(set(seeds)), deadline, progress),
+                          [t for t in proved if t in ("deadlock", "range")], deadline, progress)
+        items_needed = [h.items[i] for i in needed]
+        cl = [it for it in items_needed if not isinstance(it, Property)]
+        props = [it for it in items_needed if isinstance(it, Property)]
+        text = InvariantText(self.cols).lines(cl, props)
+        inv = {"clauses": [c.to_json() for c in cl], "properties": [p.name for p in props], "proved": proved,
+               "text": text}
+        info = {"candidates": n_items, "inductive": len(out.kept), "houdini_rounds": out.rounds,
+                "invariant_size": len(text), "why_not": why_not}
+        if loop is not None:
+            info["cti"] = loop.summary()
+        return inv, info, out.kept

@@ -22,8 +22,9 @@ import z3
 from collapsecheck.model.core import Property
 from collapsecheck.symbolic.forall.columns import Clause, Columns
 from collapsecheck.symbolic.forall.ground import ArraySystem, Frame, Ground, action_label
+from collapsecheck.symbolic.forall.linear import Equality
 
-Item = Union[Clause, Property]
+Item = Union[Clause, Equality, Property]
 Progress = Callable[[str], None]
 
 
@@ -73,7 +74,7 @@ class Houdini:
         # clause templates over x and the placeholder page P: substituted, not rebuilt, per term and action
         self.tmpl: list[z3.BoolRef | None] = []
         for it in items:
-            if isinstance(it, Clause):
+            if not isinstance(it, Property):  # a clause or a linear equality: the same interface
                 f = it.formula(cols.terms(self.x, self.P))
                 self.tmpl.append(z3.Implies(z3.And(0 <= self.P, self.P < n), f) if it.paged else f)
             else:

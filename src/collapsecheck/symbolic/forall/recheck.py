@@ -20,6 +20,7 @@ import z3
 
 from collapsecheck.errors import ModelError
 from collapsecheck.model.core import Model
+from collapsecheck.symbolic.forall import linear
 from collapsecheck.symbolic.forall.columns import Clause, Columns
 from collapsecheck.symbolic.forall.ground import ArraySystem, Frame, Ground, action_label
 
@@ -39,9 +40,17 @@ class Recheck:
         return not [p for p in self.problems if not p.startswith("exclude ")]
 
 
-def parse(cols: Columns, data: list[dict[str, Any]]) -> list[Clause]:
-    out = []
+def parse(cols: Columns, data: list[dict[str, Any]]) -> list[Clause | linear.Equality]:
+    out: list[Clause | linear.Equality] = []
     for c in data:
+        if isinstance(c, dict) and "lin" in c:  # a linear equality (``linear.Equality.to_json``)
+            try:
+                out.append(linear.from_json(cols, c))
+            except KeyError as e:
+                raise ModelError(f"invariant equality {c}: the model has no column {e}") from None
+            except (TypeError, ValueError) as e:
+                raise ModelError(f"invariant equality {c}: malformed ({e})") from None
+            continue
         try:
             prem = tuple((cols.by_name[n], int(v)) for n, v in c["if"])
             col = cols.by_name[c["then"][0]]

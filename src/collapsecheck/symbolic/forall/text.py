@@ -11,6 +11,7 @@ from types import SimpleNamespace
 
 from collapsecheck.model.core import Property
 from collapsecheck.symbolic.forall.columns import PAGE, Clause, Column, Columns
+from collapsecheck.symbolic.forall.linear import Equality
 from collapsecheck.symbolic.invariant import Printer
 
 
@@ -52,12 +53,58 @@ class InvariantText:
             " ∧ ".join(self.atom(col, (v,)) for col, v in c.premises) + " → " + concl
         return f"∀ p. {body}" if c.paged else body
 
-    def lines(self, clauses: list[Clause], props: list[Property]) -> list[str]:
+    def equality(self, e: Equality, guard_values: list[int] | None = None) -> str:
+        """``∀ p. ref[p] = [slot[p] = PAGE] + 2·[collected[p] ∧ collapse@{a, b}] − …``: terms that differ only
+        in the value of one program counter print as one bracket with the set of its values."""
+        groups: dict[tuple, list[int]] = {}
+        order: list[tuple] = []
+        for c, atoms in e.terms:
+            k = next((i for i, (col, _) in enumerate(atoms) if col.name.endswith(".pc")), None)
+            rest = tuple(a for i, a in enumerate(atoms) if i != k)
+            key = (c, atoms[k][0] if k is not None else None, tuple((col.name, v) for col, v in rest), rest)
+            if key not in groups:
+                groups[key] = []
+                order.append(key)
+            if k is not None:
+                groups[key].append(atoms[k][1])
+        parts: list[str] = [str(e.const)] if e.const else []
+        for key in order:
+            c, pc, _, rest = key
+            members = self.printer.members(pc.name) if pc is not None else None
+            every = members is not None and set(members) <= set(groups[key])  # the step does not matter
+            conj = ([self.atom(pc, groups[key])] if pc is not None and not every else []) + \
+                [self.atom(col, (v,)) for col, v in rest]
+            if not conj:  # a term at every step of that thread: a constant
+                parts.append((f"{'−' if c < 0 else '+'} {abs(c)}") if parts else str(c))
+                continue
+            mag = "" if abs(c) == 1 else f"{abs(c)}·"
+            sign = ("− " if c < 0 else "+ ") if parts else ("−" if c < 0 else "")
+            parts.append(f"{sign}{mag}[{' ∧ '.join(conj)}]")
+        lhs = self._name(e.col.name) if PAGE in e.col.name else e.col.name
+        lhs = lhs if e.scale == 1 else f"{e.scale}·{lhs}"
+        body = f"{lhs} = {' '.join(parts) if parts else '0'}"
+        if e.guard:
+            (gc, gv), rest_g = e.guard[0], e.guard[1:]
+            prem = [self.atom(gc, guard_values or [gv])] + [self.atom(c, (v,)) for c, v in rest_g]
+            body = " ∧ ".join(prem) + " → " + body
+        return f"∀ p. {body}" if e.paged else body
+
+    def lines(self, clauses: list[Clause | Equality], props: list[Property]) -> list[str]:
         """One line per conjunct; clauses that differ only in the value of one finite premise (a program
         counter, an enum) print as one line with the set of values: ``collapse@{a, b} → ...``."""
         groups: dict[tuple, list[int]] = {}
         plain: list[str] = []
+        same_rhs: dict[tuple, tuple[Equality, list[int]]] = {}  # guarded equalities that differ in the guard value
         for c in clauses:
+            if isinstance(c, Equality):
+                key = (c.col.name, c.scale, c.const, c.terms, c.guard[0][0].name if c.guard else None, c.guard[1:])
+                if c.guard and key in same_rhs:
+                    same_rhs[key][1].append(c.guard[0][1])
+                elif c.guard:
+                    same_rhs[key] = (c, [c.guard[0][1]])
+                else:
+                    plain.append(self.equality(c))
+                continue
             k = next((i for i, (col, _) in enumerate(c.premises) if col.pair is None and not col.is_bool), None)
             if k is None:
                 plain.append(self.clause(c))
@@ -65,7 +112,7 @@ class InvariantText:
             rest = tuple((col.name, v) for i, (col, v) in enumerate(c.premises) if i != k)
             key = (c.paged, c.premises[k][0], rest, c.col, c.values, tuple(c.premises[:k] + c.premises[k + 1:]))
             groups.setdefault(key, []).append(c.premises[k][1])
-        out = list(plain)
+        out = list(plain) + [self.equality(e, vs) for e, vs in same_rhs.values()]
         for (paged, col, _, concl, values, others), vs in groups.items():
             prem = [self.atom(col, vs)] + [self.atom(o, (v,)) for o, v in others]
             body = " ∧ ".join(prem) + " → " + self.atom(concl, values)
