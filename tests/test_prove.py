@@ -175,8 +175,14 @@ def test_size_dependent_property_kinds(tmp_path: Path, kind: str, generic: bool)
     path.write_text(TOY.read_text().replace(anchor, anchor + extra))
     model = loader.build(path, {"pages": "N"})
     if generic:
-        res = engines.get("prove")(model, CheckConfig(timeout=60, options={"certificates": "/nonexistent-dir"}))
+        opts = {"certificates": str(tmp_path / "certs"), "write_certificate": True}
+        res = engines.get("prove")(model, CheckConfig(timeout=60, options=opts))
         assert res.verdict == Verdict.HOLDS, res.message
+        # At 512 the witness is declared, yet the every-N certificate is the same template's: re-checked, used.
+        at_512 = engines.get("prove")(loader.build(path, {"pages": 512}),
+                                      CheckConfig(timeout=60, options={"certificates": str(tmp_path / "certs")}))
+        assert at_512.verdict == Verdict.HOLDS, at_512.message
+        assert "certificate for pages = N" in str(at_512.extra.get("invariant_source")), at_512.extra
     else:
         with pytest.raises(ModelError, match="not size-generic"):
             engines.get("prove")(model, CheckConfig(timeout=30))
