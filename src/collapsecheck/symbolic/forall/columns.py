@@ -146,7 +146,9 @@ class Columns:
                 if len(bs) < len(dom[j]):
                     add(((cols[i], a),), j, sorted(bs))
         pcs = [i for i, c in enumerate(cols) if c.name.endswith(".pc")]
-        signs = [i for i, c in enumerate(cols) if c.pair is not None and c.name.startswith(PAGE + " ?")]
+        # the order of p0 against a constant or a scalar (scalars come first in ``base``: "collapse.index ? p0")
+        signs = [i for i, c in enumerate(cols) if c.pair is not None and PAGE in (self.base[c.pair[0]][0],
+                                                                              self.base[c.pair[1]][0])]
         for i in pcs:
             for k in signs:
                 for j in range(len(cols)):
