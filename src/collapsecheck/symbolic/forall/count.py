@@ -178,18 +178,20 @@ def samples(cols: Columns, model: Model, states: list[tuple], n: int, into: set[
                 return
 
 
-def mine(cols: Columns, data: set[tuple]) -> list[CountEq]:
-    """Count equalities that hold on every sampled state (see the module doc)."""
+def mine(cols: Columns, data: set[tuple], focus: set[int] | None = None) -> list[CountEq]:
+    """Count equalities that hold on every sampled state (see the module doc); with ``focus`` (ids of array
+    declarations), only counts of predicates over those arrays."""
     cells, ints, owner, pcs = _layout(cols)
     if not cells or not data:
         return []
+    allowed = [focus is None or id(cols.base[i][2][1]) in focus for i in cells]  # type: ignore[index]
     recs = sorted(data)
     sidx = {p: k for k, p in enumerate(pcs + ints)}
     # atoms: cell = v, and cell ≠ v for cells with three or more values
     doms = [sorted({sig[j] for _, _, sigs in recs for sig in sigs}) for j in range(len(cells))]
     atoms: list[tuple[int, tuple[int, ...]]] = []
     for j, dom in enumerate(doms):
-        if len(dom) < 2:
+        if len(dom) < 2 or not allowed[j]:
             continue
         atoms += [(j, (v,)) for v in dom]
         if len(dom) >= 3:

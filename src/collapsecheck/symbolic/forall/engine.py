@@ -23,6 +23,7 @@ import z3
 
 from collapsecheck.engine_config import CheckConfig, ModelBuilder
 from collapsecheck.errors import ModelError, UsageError
+from collapsecheck.expr.nodes import VarRef, walk
 from collapsecheck.model.core import Model, Property
 from collapsecheck.result import CheckResult, Stats, Verdict
 from collapsecheck.symbolic import reduction, samples
@@ -233,22 +234,29 @@ def _with_counts(run: "_Filter", kept: list[Any], deadline: float, inv: dict[str
     now = time.monotonic()
     sub = now + COUNT_SHARE * max(0.0, deadline - now)
     run.progress("mining count equalities")
-    eqs = count.mine(run.cols, states)
+    model = run.system.model
+    # Counts over the arrays the open properties read (a count helps a target through what it reads).
+    open_props = [p for p in model.always if p.name not in inv["proved"]]
+    focus = {id(n.decl) for p in open_props for n in walk(p.expr) if isinstance(n, VarRef)}
+    eqs = count.mine(run.cols, states, focus or None)
     info["count_candidates"] = len(eqs)
     if not eqs:
         return inv, info, kept
-    items = [it for it in kept if not isinstance(it, Property)] + [*eqs, *run.system.model.always]
-    try:
-        inv2, info2, kept2 = run(items, sub, 0)  # the counterexample loop ran in the first pass
+    base = [it for it in kept if not isinstance(it, Property)]
+    items = [*base, *eqs, *model.always]
+    try:  # the counterexample loop ran in the first pass; its survivors are inductive on their own
+        inv2, info2, kept2 = run(items, sub, 0, settled=set(range(len(base))))
     except OutOfTime as e:
-        info["counts"] = f"pass with {len(eqs)} count equalities stopped ({e}); first pass kept"
+        info["counts"] = (f"pass with {len(eqs)} count equalities stopped ({e}) after "
+                          f"{time.monotonic() - now:.0f} s; first pass kept")
         return inv, info, kept
+    took = f"{time.monotonic() - now:.0f} s"
     if set(inv2["proved"]) > set(inv["proved"]):
         info2.update(count_candidates=len(eqs), counts=f"pass with {len(eqs)} count equalities proved "
-                     f"{len(inv2['proved']) - len(inv['proved'])} more target(s)",
+                     f"{len(inv2['proved']) - len(inv['proved'])} more target(s) in {took}",
                      first_pass_candidates=info["candidates"], first_pass_proved=list(inv["proved"]))
         return inv2, info2, kept2
-    info["counts"] = f"pass with {len(eqs)} count equalities proved nothing more; first pass kept"
+    info["counts"] = f"pass with {len(eqs)} count equalities proved nothing more in {took}; first pass kept"
     return inv, info, kept
 
 
@@ -292,12 +300,13 @@ class _Filter:
         self.system, self.cols, self.rows, self.targets = system, cols, rows, targets
         self.progress, self.seen_error = progress, seen_error
 
-    def __call__(self, items: list[Any], deadline: float, cti_rounds: int
+    def __call__(self, items: list[Any], deadline: float, cti_rounds: int, settled: set[int] | None = None
                  ) -> tuple[dict[str, Any], dict[str, Any], list[Any]]:
+        """``settled``: indices of items already known inductive on their own (assumed, never asked)."""
         progress, targets = self.progress, self.targets
         progress(f"encoding {len(items)} candidates")
         h = Houdini(self.system, self.cols, items, deadline, progress)
-        out = h.run(deadline, progress)
+        out = h.run(deadline, progress, settled=settled)
         n_items = len(items)
         loop = None
         if cti_rounds:
