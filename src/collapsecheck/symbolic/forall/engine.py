@@ -243,7 +243,7 @@ def _with_counts(run: "_Filter", kept: list[Any], deadline: float, inv: dict[str
     if not eqs:
         return inv, info, kept
     base = [it for it in kept if not isinstance(it, Property)]
-    items = [*base, *eqs, *model.always]
+    items = [*base, *run.cols.mine(run.rows, scalar_orders=True), *eqs, *model.always]
     try:  # the counterexample loop ran in the first pass; its survivors are inductive on their own
         inv2, info2, kept2 = run(items, sub, 0, settled=set(range(len(base))))
     except OutOfTime as e:
