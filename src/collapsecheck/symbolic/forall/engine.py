@@ -242,10 +242,18 @@ def _with_counts(run: "_Filter", kept: list[Any], deadline: float, inv: dict[str
     info["count_candidates"] = len(eqs)
     if not eqs:
         return inv, info, kept
-    base = [it for it in kept if not isinstance(it, Property)]
-    items = [*base, *run.cols.mine(run.rows, scalar_orders=True), *eqs, *model.always]
-    try:  # the counterexample loop ran in the first pass; its survivors are inductive on their own
-        inv2, info2, kept2 = run(items, sub, 0, settled=set(range(len(base))))
+    # The base: the first pass's minimised invariant (inductive with the proved properties: assumed, never
+    # asked again) and its other survivors about the counted arrays (asked again: a subset of an inductive
+    # set need not be inductive). The rest of the survivors only slow every query down.
+    cols = run.cols
+    final = {repr(c) for c in inv["clauses"]}
+    settled = [it for it in kept if not isinstance(it, Property) and repr(_json(cols, it)) in final]
+    cells = {i for i, (_, _, how) in enumerate(cols.base) if how[0] == "cell" and id(how[1]) in focus}  # type: ignore[index]
+    about = [it for it in kept if not isinstance(it, Property) and it not in settled
+             and _positions(it) & cells]
+    items = [*settled, *about, *cols.mine(run.rows, scalar_orders=True), *eqs, *model.always]
+    try:  # the counterexample loop ran in the first pass
+        inv2, info2, kept2 = run(items, sub, 0, settled=set(range(len(settled))))
     except OutOfTime as e:
         info["counts"] = (f"pass with {len(eqs)} count equalities stopped ({e}) after "
                           f"{time.monotonic() - now:.0f} s; first pass kept")
@@ -258,6 +266,21 @@ def _with_counts(run: "_Filter", kept: list[Any], deadline: float, inv: dict[str
         return inv2, info2, kept2
     info["counts"] = f"pass with {len(eqs)} count equalities proved nothing more in {took}; first pass kept"
     return inv, info, kept
+
+
+def _json(cols: Columns, it: Any) -> Any:
+    return it.to_json(cols) if isinstance(it, count.CountEq) else it.to_json()
+
+
+def _positions(it: Any) -> set[int]:
+    """``Columns.base`` positions a clause or equality mentions."""
+    cols = [c for c, _ in getattr(it, "premises", ())] + [getattr(it, "col", None)] + \
+        [c for _, atoms in getattr(it, "terms", ()) for c, _ in atoms]
+    out: set[int] = set()
+    for c in cols:
+        if c is not None:
+            out |= set(c.pair) if c.pair is not None else {c.index}
+    return out
 
 
 def _with_equalities(run: "_Filter", kept: list[Any], deadline: float, inv: dict[str, Any], info: dict[str, Any]
@@ -339,7 +362,7 @@ class _Filter:
         cl = [it for it in items_needed if not isinstance(it, Property)]
         props = [it for it in items_needed if isinstance(it, Property)]
         text = InvariantText(self.cols).lines(cl, props)
-        inv = {"clauses": [c.to_json(self.cols) if isinstance(c, count.CountEq) else c.to_json() for c in cl],
+        inv = {"clauses": [_json(self.cols, c) for c in cl],
                "properties": [p.name for p in props], "proved": proved,
                "text": text}
         info = {"candidates": n_items, "inductive": len(out.kept), "houdini_rounds": out.rounds,
