@@ -114,31 +114,26 @@ class InvariantText:
             body = " ∧ ".join(prem) + " → " + body
         return body
 
+    def _any(self, e: Equality | CountEq, guard_values: list[int] | None = None) -> str:
+        return self.count(e, guard_values) if isinstance(e, CountEq) else self.equality(e, guard_values)
+
     def lines(self, clauses: list[Clause | Equality | CountEq], props: list[Property]) -> list[str]:
         """One line per conjunct; clauses that differ only in the value of one finite premise (a program
         counter, an enum) print as one line with the set of values: ``collapse@{a, b} → ...``."""
         groups: dict[tuple, list[int]] = {}
         plain: list[str] = []
-        same_rhs: dict[tuple, tuple[Equality, list[int]]] = {}  # guarded equalities that differ in the guard value
-        same_count: dict[tuple, tuple[CountEq, list[int]]] = {}  # count equalities that differ in the guard value
+        # guarded (count) equalities that differ only in the guard value print as one line
+        same_rhs: dict[tuple, tuple[Equality | CountEq, list[int]]] = {}
         for c in clauses:
-            if isinstance(c, CountEq):
-                key = (c.pred, c.scale, c.const, c.scalars, c.guard[0][0] if c.guard else None, c.guard[1:])
-                if c.guard and key in same_count:
-                    same_count[key][1].append(c.guard[0][1])
-                elif c.guard:
-                    same_count[key] = (c, [c.guard[0][1]])
-                else:
-                    plain.append(self.count(c))
-                continue
-            if isinstance(c, Equality):
-                key = (c.col.name, c.scale, c.const, c.terms, c.guard[0][0].name if c.guard else None, c.guard[1:])
+            if isinstance(c, (Equality, CountEq)):
+                lhs = (c.pred, c.scalars) if isinstance(c, CountEq) else (c.col.name, c.terms)
+                key = (type(c), lhs, c.scale, c.const, c.guard[0][0] if c.guard else None, c.guard[1:])
                 if c.guard and key in same_rhs:
                     same_rhs[key][1].append(c.guard[0][1])
                 elif c.guard:
                     same_rhs[key] = (c, [c.guard[0][1]])
                 else:
-                    plain.append(self.equality(c))
+                    plain.append(self._any(c))
                 continue
             k = next((i for i, (col, _) in enumerate(c.premises) if col.pair is None and not col.is_bool), None)
             if k is None:
@@ -147,8 +142,7 @@ class InvariantText:
             rest = tuple((col.name, v) for i, (col, v) in enumerate(c.premises) if i != k)
             key = (c.paged, c.premises[k][0], rest, c.col, c.values, tuple(c.premises[:k] + c.premises[k + 1:]))
             groups.setdefault(key, []).append(c.premises[k][1])
-        out = list(plain) + [self.equality(e, vs) for e, vs in same_rhs.values()]
-        out += [self.count(e, vs) for e, vs in same_count.values()]
+        out = list(plain) + [self._any(e, vs) for e, vs in same_rhs.values()]
         for (paged, col, _, concl, values, others), vs in groups.items():
             prem = [self.atom(col, vs)] + [self.atom(o, (v,)) for o, v in others]
             body = " ∧ ".join(prem) + " → " + self.atom(concl, values)
