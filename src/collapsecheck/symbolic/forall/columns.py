@@ -118,9 +118,13 @@ class Columns:
         return out
 
     # ------------------------------------------------------------------------------------ mining
-    def mine(self, rows: set[tuple]) -> list[Clause]:
+    def mine(self, rows: set[tuple], scalar_orders: bool = False) -> list[Clause]:
         """Every clause of the templates that holds on all rows and says something: ``col in V``,
-        ``a = x -> col in V``, and ``pc = x and (order of p0) = s -> col in V``."""
+        ``a = x -> col in V``, and ``pc = x and (order of p0 against 0, N, N-1) = s -> col in V``.
+
+        ``scalar_orders``: instead, only ``pc = x and (order of p0 against a scalar) = s -> cell in V``
+        (``collapse@xas_load ∧ collapse.index < p → ¬collected[p]``), the facts a count's update at a
+        loop index needs; proposed by the count pass only (so the first pass keeps its candidates)."""
         data = list(rows)
         cols = self.cols
         vals = [[c.value(r) for r in data] for c in cols]
@@ -134,10 +138,10 @@ class Columns:
             out.append(Clause(prem, cols[j], tuple(values), paged))
 
         for j, c in enumerate(cols):
-            if usable[j] and (full[j] is None or len(dom[j]) < full[j]):
+            if usable[j] and (full[j] is None or len(dom[j]) < full[j]) and not scalar_orders:
                 add((), j, dom[j])
         for i, j in itertools.permutations(range(len(cols)), 2):
-            if not (usable[i] and usable[j]) or len(dom[j]) < 2:
+            if not (usable[i] and usable[j]) or len(dom[j]) < 2 or scalar_orders:
                 continue
             seen: dict[int, set[int]] = {}
             for a, b in set(zip(vals[i], vals[j])):
@@ -147,10 +151,14 @@ class Columns:
                     add(((cols[i], a),), j, sorted(bs))
         pcs = [i for i, c in enumerate(cols) if c.name.endswith(".pc")]
         signs = [i for i, c in enumerate(cols) if c.pair is not None and c.name.startswith(PAGE + " ?")]
+        if scalar_orders:  # scalars come before p0 in ``base``: "collapse.index ? p0"
+            signs = [i for i, c in enumerate(cols) if c.pair is not None and c.name.endswith(" ? " + PAGE)]
         for i in pcs:
             for k in signs:
                 for j in range(len(cols)):
                     if j in (i, k) or not usable[j] or len(dom[j]) < 2:
+                        continue
+                    if scalar_orders and (cols[j].pair is not None or cols[j].index not in self.page_pos):
                         continue
                     seen2: dict[tuple[int, int], set[int]] = {}
                     for a, s, b in set(zip(vals[i], vals[k], vals[j])):

@@ -23,10 +23,11 @@ import z3
 
 from collapsecheck.engine_config import CheckConfig, ModelBuilder
 from collapsecheck.errors import ModelError, UsageError
+from collapsecheck.expr.nodes import VarRef, walk
 from collapsecheck.model.core import Model, Property
 from collapsecheck.result import CheckResult, Stats, Verdict
 from collapsecheck.symbolic import reduction, samples
-from collapsecheck.symbolic.forall import certificate, cti, linear
+from collapsecheck.symbolic.forall import certificate, count, cti, linear
 from collapsecheck.symbolic.forall.columns import Columns
 from collapsecheck.symbolic.forall.ground import ArraySystem, page_size
 from collapsecheck.symbolic.forall.houdini import Houdini, OutOfTime
@@ -38,6 +39,7 @@ SAMPLE_SIZES = (2, 3)
 SAMPLE_LIMIT = 60_000  # reachable states per sample size (samples only propose candidates)
 KERNEL_PAGES = 512  # HPAGE_PMD_NR on x86-64: an every-N proof is also re-checked here
 LINEAR_SHARE = 0.6  # of the time left after the first Houdini pass, for the pass with linear equalities
+COUNT_SHARE = 0.5  # of the time left after the first pass, for the pass with count equalities (before linear)
 
 
 class Progress:
@@ -114,7 +116,8 @@ def run_prove(model: Model, config: CheckConfig) -> CheckResult:
             phase = "inference"
             inv, info = infer(model, page, n_term, n_min, targets, deadline, progress, config.build,
                               int(str(config.options.get("cti_rounds", cti.MAX_ROUNDS))),
-                              mine_linear=config.options.get("linear") != "off")
+                              mine_linear=config.options.get("linear") != "off",
+                              mine_counts=config.options.get("counts") != "off")
             source = "inferred"
             phase = "re-check"
             progress("independent re-check")
@@ -186,13 +189,15 @@ def _rechecks(model: Model, page: str, n_term: z3.ArithRef, n_min: int, every: b
 
 def infer(model: Model, page: str, n_term: z3.ArithRef, n_min: int, targets: list[str], deadline: float,
           progress: Progress, build: ModelBuilder | None, cti_rounds: int = cti.MAX_ROUNDS,
-          mine_linear: bool = True) -> tuple[dict[str, Any], dict[str, Any]]:
+          mine_linear: bool = True, mine_counts: bool = True) -> tuple[dict[str, Any], dict[str, Any]]:
     """Mine, filter (Houdini), strengthen from counterexamples to induction (``cti.py``; ``cti_rounds = 0``
-    leaves it out), check the consequences, minimise; then, if targets are left, a second pass with linear
-    equalities (``mine_linear``). Returns the invariant and figures."""
+    leaves it out), check the consequences, minimise; then, if targets are left, a pass with count
+    equalities (``mine_counts``) and one with linear equalities (``mine_linear``). Returns the invariant
+    and figures."""
     system = ArraySystem(model, page, n_term, n_min)
     cols = Columns(system)
     rows: set[tuple] = set()
+    states: set[tuple] = set()  # whole states, for count equalities
     errors: dict[int, list[Any]] = {}
     for k in SAMPLE_SIZES:
         if k < n_min:
@@ -204,6 +209,8 @@ def infer(model: Model, page: str, n_term: z3.ArithRef, n_min: int, targets: lis
         errors[k] = []
         reach = samples.explore(mk, SAMPLE_LIMIT, errors[k])
         rows |= cols.rows(mk, reach.states, k)
+        if mine_counts:
+            count.samples(cols, mk, reach.states, k, states)
     progress(f"mining candidates from {len(rows)} rows")
     clauses = cols.mine(rows)
     if time.monotonic() > deadline:
@@ -211,9 +218,69 @@ def infer(model: Model, page: str, n_term: z3.ArithRef, n_min: int, targets: lis
     seen_error = next(((k, e[0]) for k, e in errors.items() if e), None)
     run = _Filter(system, cols, rows, targets, progress, seen_error)
     inv, info, kept = run(clauses + list(model.always), deadline, cti_rounds)
+    if mine_counts and set(inv["proved"]) < set(targets):
+        inv, info, kept = _with_counts(run, kept, deadline, inv, info, states)
     if mine_linear and set(inv["proved"]) < set(targets):
         inv, info = _with_equalities(run, kept, deadline, inv, info)
     return inv, info
+
+
+def _with_counts(run: "_Filter", kept: list[Any], deadline: float, inv: dict[str, Any], info: dict[str, Any],
+                 states: set[tuple]) -> tuple[dict[str, Any], dict[str, Any], list[Any]]:
+    """A pass with count equalities (``count.py``: ``#{p : φ(p)}`` against counters) added to the clauses
+    that survived the first, within a share of the time left. Like the linear pass, its invariant replaces
+    the first only when it proves strictly more targets (so counts never cost a target; a pass that runs out
+    of time is dropped and says so in the JSON)."""
+    now = time.monotonic()
+    sub = now + COUNT_SHARE * max(0.0, deadline - now)
+    run.progress("mining count equalities")
+    model = run.system.model
+    # Counts over the arrays the open properties read (a count helps a target through what it reads).
+    open_props = [p for p in model.always if p.name not in inv["proved"]]
+    focus = {id(n.decl) for p in open_props for n in walk(p.expr) if isinstance(n, VarRef)}
+    eqs = count.mine(run.cols, states, focus or None)
+    info["count_candidates"] = len(eqs)
+    if not eqs:
+        return inv, info, kept
+    # The base: the first pass's minimised invariant (inductive with the proved properties: assumed, never
+    # asked again) and its other survivors about the counted arrays (asked again: a subset of an inductive
+    # set need not be inductive). The rest of the survivors only slow every query down.
+    cols = run.cols
+    final = {repr(c) for c in inv["clauses"]}
+    settled = [it for it in kept if not isinstance(it, Property) and repr(_json(cols, it)) in final]
+    cells = {i for i, (_, _, how) in enumerate(cols.base) if how[0] == "cell" and id(how[1]) in focus}  # type: ignore[index]
+    about = [it for it in kept if not isinstance(it, Property) and it not in settled
+             and _positions(it) & cells]
+    items = [*settled, *about, *cols.mine(run.rows, scalar_orders=True), *eqs, *model.always]
+    try:  # the counterexample loop ran in the first pass
+        inv2, info2, kept2 = run(items, sub, 0, settled=set(range(len(settled))))
+    except OutOfTime as e:
+        info["counts"] = (f"pass with {len(eqs)} count equalities stopped ({e}) after "
+                          f"{time.monotonic() - now:.0f} s; first pass kept")
+        return inv, info, kept
+    took = f"{time.monotonic() - now:.0f} s"
+    if set(inv2["proved"]) > set(inv["proved"]):
+        info2.update(count_candidates=len(eqs), counts=f"pass with {len(eqs)} count equalities proved "
+                     f"{len(inv2['proved']) - len(inv['proved'])} more target(s) in {took}",
+                     first_pass_candidates=info["candidates"], first_pass_proved=list(inv["proved"]))
+        return inv2, info2, kept2
+    info["counts"] = f"pass with {len(eqs)} count equalities proved nothing more in {took}; first pass kept"
+    return inv, info, kept
+
+
+def _json(cols: Columns, it: Any) -> Any:
+    return it.to_json(cols) if isinstance(it, count.CountEq) else it.to_json()
+
+
+def _positions(it: Any) -> set[int]:
+    """``Columns.base`` positions a clause or equality mentions."""
+    cols = [c for c, _ in getattr(it, "premises", ())] + [getattr(it, "col", None)] + \
+        [c for _, atoms in getattr(it, "terms", ()) for c, _ in atoms]
+    out: set[int] = set()
+    for c in cols:
+        if c is not None:
+            out |= set(c.pair) if c.pair is not None else {c.index}
+    return out
 
 
 def _with_equalities(run: "_Filter", kept: list[Any], deadline: float, inv: dict[str, Any], info: dict[str, Any]
@@ -223,7 +290,7 @@ def _with_equalities(run: "_Filter", kept: list[Any], deadline: float, inv: dict
     only when it proves strictly more targets, so equalities never cost a target (a second pass that runs
     out of time is dropped, and says so in the JSON)."""
     now = time.monotonic()
-    info["first_pass_proved"] = list(inv["proved"])
+    info.setdefault("first_pass_proved", list(inv["proved"]))
     sub = now + LINEAR_SHARE * max(0.0, deadline - now)
     run.progress("mining linear equalities")
     eqs = linear.mine(run.cols, run.rows)
@@ -239,7 +306,9 @@ def _with_equalities(run: "_Filter", kept: list[Any], deadline: float, inv: dict
     if set(inv2["proved"]) > set(inv["proved"]):
         info2.update(linear_candidates=len(eqs), linear=f"second pass with {len(eqs)} equalities proved "
                      f"{len(inv2['proved']) - len(inv['proved'])} more target(s)",
-                     first_pass_candidates=info["candidates"], first_pass_proved=info["first_pass_proved"])
+                     first_pass_candidates=info.get("first_pass_candidates", info["candidates"]),
+                     first_pass_proved=info["first_pass_proved"],
+                     **{k: info[k] for k in ("counts", "count_candidates") if k in info})
         return inv2, info2
     info["linear"] = f"second pass with {len(eqs)} equalities proved nothing more; first pass kept"
     return inv, info
@@ -254,12 +323,13 @@ class _Filter:
         self.system, self.cols, self.rows, self.targets = system, cols, rows, targets
         self.progress, self.seen_error = progress, seen_error
 
-    def __call__(self, items: list[Any], deadline: float, cti_rounds: int
+    def __call__(self, items: list[Any], deadline: float, cti_rounds: int, settled: set[int] | None = None
                  ) -> tuple[dict[str, Any], dict[str, Any], list[Any]]:
+        """``settled``: indices of items already known inductive on their own (assumed, never asked)."""
         progress, targets = self.progress, self.targets
         progress(f"encoding {len(items)} candidates")
         h = Houdini(self.system, self.cols, items, deadline, progress)
-        out = h.run(deadline, progress)
+        out = h.run(deadline, progress, settled=settled)
         n_items = len(items)
         loop = None
         if cti_rounds:
@@ -292,7 +362,8 @@ class _Filter:
         cl = [it for it in items_needed if not isinstance(it, Property)]
         props = [it for it in items_needed if isinstance(it, Property)]
         text = InvariantText(self.cols).lines(cl, props)
-        inv = {"clauses": [c.to_json() for c in cl], "properties": [p.name for p in props], "proved": proved,
+        inv = {"clauses": [_json(self.cols, c) for c in cl],
+               "properties": [p.name for p in props], "proved": proved,
                "text": text}
         info = {"candidates": n_items, "inductive": len(out.kept), "houdini_rounds": out.rounds,
                 "invariant_size": len(text), "why_not": why_not}

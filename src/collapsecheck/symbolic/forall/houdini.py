@@ -21,10 +21,12 @@ import z3
 
 from collapsecheck.model.core import Property
 from collapsecheck.symbolic.forall.columns import Clause, Columns
+from collapsecheck.symbolic.forall.count import CountEq
+from collapsecheck.symbolic.forall.count_axioms import CountAxioms, preds_of
 from collapsecheck.symbolic.forall.ground import ArraySystem, Frame, Ground, action_label
 from collapsecheck.symbolic.forall.linear import Equality
 
-Item = Union[Clause, Equality, Property]
+Item = Union[Clause, Equality, CountEq, Property]
 Progress = Callable[[str], None]
 
 
@@ -70,6 +72,7 @@ class Houdini:
         self.lits = [z3.Bool(f"~item{i}") for i in range(len(items))]
         self.x = system.frame("x")
         self.P = z3.Int("~P")
+        self.counts = CountAxioms(cols, preds_of(items))  # no count equalities: adds nothing
         n = system.n
         # clause templates over x and the placeholder page P: substituted, not rebuilt, per term and action
         self.tmpl: list[z3.BoolRef | None] = []
@@ -111,6 +114,7 @@ class Houdini:
         sk = z3.Int("sk")
         g.add_term(sk)
         facts = [s.params(), 0 <= sk, sk < s.n, s.domain(x0, g), s.init(x0, g)]
+        self.counts.init(x0, g)
         goals = [self._post(it, k, x0, sk, g, []) for k, it in enumerate(self.items)]
         solver = z3.Solver()
         solver.add(*facts, *g.finalize())
@@ -125,6 +129,8 @@ class Houdini:
         s.index_terms(x, g)
         en, nxt, _ = s.action(aid, x, g)
         y = s.successor(x, nxt)
+        self.counts.frame(x, g)
+        self.counts.step(aid, x, nxt, g)
         subst = [(x.vals[k], v) for k, v in nxt.items()]
         goals = [self._post(it, k, y, sk, g, subst) for k, it in enumerate(self.items)]
         pre_props = {k: s.holds(it.expr, x, g) for k, it in enumerate(self.items) if isinstance(it, Property)}
@@ -144,6 +150,7 @@ class Houdini:
         tgt = s.deadlock(x, g) if name == "deadlock" else \
             z3.Or([s.action(a.id, x, g)[2] for a in s.model.actions])
         pre_props = {k: s.holds(it.expr, x, g) for k, it in enumerate(self.items) if isinstance(it, Property)}
+        self.counts.frame(x, g)
         solver = z3.Solver()
         solver.set("core.minimize", True)
         solver.add(s.params(), s.domain(x, g), tgt, *g.finalize())

@@ -20,8 +20,9 @@ import z3
 
 from collapsecheck.errors import ModelError
 from collapsecheck.model.core import Model
-from collapsecheck.symbolic.forall import linear
+from collapsecheck.symbolic.forall import count, linear
 from collapsecheck.symbolic.forall.columns import Clause, Columns
+from collapsecheck.symbolic.forall.count_axioms import CountAxioms, preds_of
 from collapsecheck.symbolic.forall.ground import ArraySystem, Frame, Ground, action_label
 
 
@@ -40,9 +41,17 @@ class Recheck:
         return not [p for p in self.problems if not p.startswith("exclude ")]
 
 
-def parse(cols: Columns, data: list[dict[str, Any]]) -> list[Clause | linear.Equality]:
-    out: list[Clause | linear.Equality] = []
+def parse(cols: Columns, data: list[dict[str, Any]]) -> list[Clause | linear.Equality | count.CountEq]:
+    out: list[Clause | linear.Equality | count.CountEq] = []
     for c in data:
+        if isinstance(c, dict) and "count" in c:  # a count equality (``count.CountEq.to_json``)
+            try:
+                out.append(count.from_json(cols, c))
+            except KeyError as e:
+                raise ModelError(f"invariant count equality {c}: the model has no column {e}") from None
+            except (TypeError, ValueError, IndexError) as e:
+                raise ModelError(f"invariant count equality {c}: malformed ({e})") from None
+            continue
         if isinstance(c, dict) and "lin" in c:  # a linear equality (``linear.Equality.to_json``)
             try:
                 out.append(linear.from_json(cols, c))
@@ -75,6 +84,7 @@ def recheck(model: Model, page: str, n_term: z3.ArithRef, n_min: int, clauses: l
                          f"{', '.join(missing)} that model {model.name} does not have")
     pr = [known[n] for n in props]
     out = Recheck(label)
+    counts = CountAxioms(cols, preds_of(cl))  # the count terms' axioms, rebuilt here from the model
 
     # The clauses as two templates over the state ``x`` and a placeholder page ``P``; every query below
     # uses the same constants for its pre-state and substitutes its own terms (it never shares a solver).
@@ -111,6 +121,7 @@ def recheck(model: Model, page: str, n_term: z3.ArithRef, n_min: int, clauses: l
     # initiation
     g = Ground("ri", system.sizes)
     goal, side = violated(x, [], g, z3.Int("sk"))
+    counts.init(x, g)
     facts = [system.domain(x, g), system.init(x, g), goal] + side
     ask("initiation", facts + g.finalize())
     # consecution, one action at a time, by symbolic execution
@@ -119,6 +130,8 @@ def recheck(model: Model, page: str, n_term: z3.ArithRef, n_min: int, clauses: l
         system.index_terms(x, g)
         en, nxt, _ = system.action(a.id, x, g)
         y = system.successor(x, nxt)
+        counts.frame(x, g)
+        counts.step(a.id, x, nxt, g)
         goal, side = violated(y, [(x.vals[k], v) for k, v in nxt.items()], g, z3.Int("sk"))
         pre_props = [system.holds(p.expr, x, g) for p in pr]
         facts = [system.domain(x, g), system.domain(y, g), en, goal, *side, *pre_props]
@@ -134,12 +147,14 @@ def recheck(model: Model, page: str, n_term: z3.ArithRef, n_min: int, clauses: l
                 _, _, bad = system.action(a.id, x, g)
                 if z3.is_false(z3.simplify(bad)):
                     continue
+                counts.frame(x, g)
                 facts = [system.domain(x, g), bad, *[system.holds(p.expr, x, g) for p in pr]] + g.finalize()
                 ask(f"exclude range at {action_label(model, a.id)}", facts + assume(g.terms))
         else:
             g = Ground(f"re{name}", system.sizes)
             system.index_terms(x, g)
             tgt = system.deadlock(x, g) if name == "deadlock" else z3.Not(system.holds(model.property(name).expr, x, g))
+            counts.frame(x, g)
             facts = [system.domain(x, g), tgt, *[system.holds(p.expr, x, g) for p in pr]] + g.finalize()
             ask(f"exclude {name}", facts + assume(g.terms))
         if len(out.problems) == before:

@@ -11,12 +11,14 @@ from types import SimpleNamespace
 
 from collapsecheck.model.core import Property
 from collapsecheck.symbolic.forall.columns import PAGE, Clause, Column, Columns
+from collapsecheck.symbolic.forall.count import CountEq
 from collapsecheck.symbolic.forall.linear import Equality
 from collapsecheck.symbolic.invariant import Printer
 
 
 class InvariantText:
     def __init__(self, cols: Columns) -> None:
+        self.cols = cols
         keys = [SimpleNamespace(name=name, sort=sort) for name, sort, _ in cols.base if sort is not None]
         self.printer = Printer(SimpleNamespace(keys=keys, model=cols.system.model))  # type: ignore[arg-type]
 
@@ -89,21 +91,49 @@ class InvariantText:
             body = " ∧ ".join(prem) + " → " + body
         return f"∀ p. {body}" if e.paged else body
 
-    def lines(self, clauses: list[Clause | Equality], props: list[Property]) -> list[str]:
+    def _column(self, i: int) -> Column:
+        name, sort, _ = self.cols.base[i]
+        return self.cols.by_name.get(name) or Column(name, i, None, True, False)
+
+    def count(self, e: CountEq, guard_values: list[int] | None = None) -> str:
+        """``collapse@{a, b} → #{p : slot[p] = RETRY ∧ ¬collected[p]} = nr_none − nr_none_check``."""
+        phi = " ∧ ".join(self.atom(self._column(i), vs) for i, vs in e.pred.atoms)
+        lhs = f"#{{p : {phi}}}" if e.scale == 1 else f"{e.scale}·#{{p : {phi}}}"
+        parts: list[str] = []
+        for i, c in e.scalars:
+            name = self.cols.base[i][0]
+            mag = "" if abs(c) == 1 else f"{abs(c)}·"
+            parts.append((("− " if c < 0 else "+ ") if parts else ("−" if c < 0 else "")) + mag + name)
+        if e.const or not parts:
+            parts.append(f"{'− ' if e.const < 0 else '+ '}{abs(e.const)}" if parts else str(e.const))
+        body = f"{lhs} = {' '.join(parts)}"
+        if e.guard:
+            (gi, gv), rest = e.guard[0], e.guard[1:]
+            prem = [self.atom(self._column(gi), guard_values or [gv])] + \
+                [self.atom(self._column(i), (v,)) for i, v in rest]
+            body = " ∧ ".join(prem) + " → " + body
+        return body
+
+    def _any(self, e: Equality | CountEq, guard_values: list[int] | None = None) -> str:
+        return self.count(e, guard_values) if isinstance(e, CountEq) else self.equality(e, guard_values)
+
+    def lines(self, clauses: list[Clause | Equality | CountEq], props: list[Property]) -> list[str]:
         """One line per conjunct; clauses that differ only in the value of one finite premise (a program
         counter, an enum) print as one line with the set of values: ``collapse@{a, b} → ...``."""
         groups: dict[tuple, list[int]] = {}
         plain: list[str] = []
-        same_rhs: dict[tuple, tuple[Equality, list[int]]] = {}  # guarded equalities that differ in the guard value
+        # guarded (count) equalities that differ only in the guard value print as one line
+        same_rhs: dict[tuple, tuple[Equality | CountEq, list[int]]] = {}
         for c in clauses:
-            if isinstance(c, Equality):
-                key = (c.col.name, c.scale, c.const, c.terms, c.guard[0][0].name if c.guard else None, c.guard[1:])
+            if isinstance(c, (Equality, CountEq)):
+                lhs = (c.pred, c.scalars) if isinstance(c, CountEq) else (c.col.name, c.terms)
+                key = (type(c), lhs, c.scale, c.const, c.guard[0][0] if c.guard else None, c.guard[1:])
                 if c.guard and key in same_rhs:
                     same_rhs[key][1].append(c.guard[0][1])
                 elif c.guard:
                     same_rhs[key] = (c, [c.guard[0][1]])
                 else:
-                    plain.append(self.equality(c))
+                    plain.append(self._any(c))
                 continue
             k = next((i for i, (col, _) in enumerate(c.premises) if col.pair is None and not col.is_bool), None)
             if k is None:
@@ -112,7 +142,7 @@ class InvariantText:
             rest = tuple((col.name, v) for i, (col, v) in enumerate(c.premises) if i != k)
             key = (c.paged, c.premises[k][0], rest, c.col, c.values, tuple(c.premises[:k] + c.premises[k + 1:]))
             groups.setdefault(key, []).append(c.premises[k][1])
-        out = list(plain) + [self.equality(e, vs) for e, vs in same_rhs.values()]
+        out = list(plain) + [self._any(e, vs) for e, vs in same_rhs.values()]
         for (paged, col, _, concl, values, others), vs in groups.items():
             prem = [self.atom(col, vs)] + [self.atom(o, (v,)) for o, v in others]
             body = " ∧ ".join(prem) + " → " + self.atom(concl, values)
