@@ -193,3 +193,17 @@ def test_certificate_with_counts_round_trips(tmp_path: Path) -> None:
                                                     build=loader.build))
     assert again.verdict == Verdict.HOLDS
     assert "re-checked" in again.extra["invariant_source"]
+
+
+def test_prove_skip_on_the_command_line_leaves_the_pass_out() -> None:
+    """``verify --prove-skip counts`` is the CLI form of ``counts = off``: the toy's re-count target stays open
+    (exit 13, inconclusive); with every pass the toy holds (exit 0). No certificate exists for the toy."""
+    from click.testing import CliRunner
+
+    from collapsecheck.cli import main
+
+    args = ["verify", str(TOY), "-p", "pages=N", "--engine", "prove", "--no-progress"]
+    skipped = CliRunner().invoke(main, [*args, "--prove-skip", "counts"])
+    assert skipped.exit_code == 13, skipped.output
+    assert f"target {TARGET}: not proved" in skipped.output
+    assert CliRunner().invoke(main, args).exit_code == 0

@@ -23,6 +23,8 @@ from collapsecheck.errors import CollapsecheckError, InternalError
 from collapsecheck.result import EXIT_USAGE
 
 EXIT_INTERNAL = 70
+# --prove-skip: the prove engine's option that leaves each strengthening pass out
+PROVE_SKIP = {"cti": ("cti_rounds", "0"), "counts": ("counts", "off"), "linear": ("linear", "off")}
 
 
 def _guard(fn: Callable[[], int]) -> None:
@@ -132,12 +134,15 @@ def main() -> None:
 @click.option("--write-certificate", is_flag=True,
               help="prove: store the re-checked invariant in models/certificates/ (re-checked, never trusted, "
                    "on later runs).")
+@click.option("--prove-skip", multiple=True, type=click.Choice(["cti", "counts", "linear"]),
+              help="prove: leave out a strengthening pass (counterexample loop, count terms, linear "
+                   "equalities): faster inference, possibly fewer targets proved.")
 def verify(model: str | None, params: tuple[str, ...], engine_names: tuple[str, ...], fmt: str, max_states: int,
            timeout: float, depth: int, manifest_path: Path | None, only: tuple[str, ...], skip: tuple[str, ...],
            budget: str, update: bool, reports_dir: Path | None, no_reports: bool, progress: bool,
            junit: Path | None, sarif: Path | None, max_memory: int | None, por: bool, symmetry: bool,
            symbolic_size: str | None, encoding: str, portfolio: str | None, full_trace: bool,
-           coverage: bool, models: Path | None, write_certificate: bool) -> None:
+           coverage: bool, models: Path | None, write_certificate: bool, prove_skip: tuple[str, ...]) -> None:
     """Check MODEL, or with no MODEL run every manifest entry (the CI gate).
 
     MODEL is a model name under models/ (collapse_file_vs_uffd_register) or a path to a model .py
@@ -155,6 +160,7 @@ def verify(model: str | None, params: tuple[str, ...], engine_names: tuple[str, 
                                   ("portfolio", portfolio)) if v is not None and v != "auto"}
     if write_certificate:
         symbolic["write_certificate"] = "yes"
+    symbolic.update(PROVE_SKIP[name] for name in prove_skip)
     opts = dict(engines=list(engine_names), fmt=fmt, max_states=max_states, timeout=timeout, depth=depth,
                 progress=progress, junit=junit, sarif=sarif, max_memory=max_memory, por=por, symmetry=symmetry,
                 symbolic={**symbolic, "coverage": True} if coverage else symbolic, models=models)

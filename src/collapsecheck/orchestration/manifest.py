@@ -77,6 +77,9 @@ OPTIONS: dict[str, Any] = {  # entry options, passed to the engines (CheckConfig
     "fewest_switches": lambda v: None if isinstance(v, bool) else "must be true or false",
     "max_memory_mb": _count,
     "pump": _one_of("on", "off"),  # bmc at a fixed large size: pump small-size counterexamples first
+    "cti_rounds": _count,  # prove: rounds of the counterexample loop (0 leaves it out)
+    "counts": _one_of("on", "off"),  # prove: the count-term pass
+    "linear": _one_of("on", "off"),  # prove: the linear-equality pass
     "shorter_search": lambda v: None if isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0
     else "must be a number of seconds >= 0",
 }
