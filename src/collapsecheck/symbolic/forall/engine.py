@@ -228,9 +228,7 @@ def infer(model: Model, page: str, n_term: z3.ArithRef, n_min: int, targets: lis
 def _with_counts(run: "_Filter", kept: list[Any], deadline: float, inv: dict[str, Any], info: dict[str, Any],
                  states: set[tuple]) -> tuple[dict[str, Any], dict[str, Any], list[Any]]:
     """A pass with count equalities (``count.py``: ``#{p : φ(p)}`` against counters) added to the clauses
-    that survived the first, within a share of the time left. Like the linear pass, its invariant replaces
-    the first only when it proves strictly more targets (so counts never cost a target; a pass that runs out
-    of time is dropped and says so in the JSON)."""
+    that survived the first, within a share of the time left; kept as ``_extra_pass`` decides."""
     now = time.monotonic()
     sub = now + COUNT_SHARE * max(0.0, deadline - now)
     run.progress("mining count equalities")
@@ -252,20 +250,8 @@ def _with_counts(run: "_Filter", kept: list[Any], deadline: float, inv: dict[str
     about = [it for it in kept if not isinstance(it, Property) and it not in settled
              and _positions(it) & cells]
     items = [*settled, *about, *cols.mine(run.rows, scalar_orders=True), *eqs, *model.always]
-    try:  # the counterexample loop ran in the first pass
-        inv2, info2, kept2 = run(items, sub, 0, settled=set(range(len(settled))))
-    except OutOfTime as e:
-        info["counts"] = (f"pass with {len(eqs)} count equalities stopped ({e}) after "
-                          f"{time.monotonic() - now:.0f} s; first pass kept")
-        return inv, info, kept
-    took = f"{time.monotonic() - now:.0f} s"
-    if set(inv2["proved"]) > set(inv["proved"]):
-        info2.update(count_candidates=len(eqs), counts=f"pass with {len(eqs)} count equalities proved "
-                     f"{len(inv2['proved']) - len(inv['proved'])} more target(s) in {took}",
-                     first_pass_candidates=info["candidates"], first_pass_proved=list(inv["proved"]))
-        return inv2, info2, kept2
-    info["counts"] = f"pass with {len(eqs)} count equalities proved nothing more in {took}; first pass kept"
-    return inv, info, kept
+    return _extra_pass(run, "counts", f"pass with {len(eqs)} count equalities", items, now, sub, inv, info, kept,
+                       settled=set(range(len(settled))))
 
 
 def _json(cols: Columns, it: Any) -> Any:
@@ -286,11 +272,8 @@ def _positions(it: Any) -> set[int]:
 def _with_equalities(run: "_Filter", kept: list[Any], deadline: float, inv: dict[str, Any], info: dict[str, Any]
                      ) -> tuple[dict[str, Any], dict[str, Any]]:
     """A second Houdini pass with linear equalities (``linear.py``: refcounts as sums over holders) added to
-    the clauses that survived the first, within a share of the time left. Its invariant replaces the first
-    only when it proves strictly more targets, so equalities never cost a target (a second pass that runs
-    out of time is dropped, and says so in the JSON)."""
+    the clauses that survived the first, within a share of the time left; kept as ``_extra_pass`` decides."""
     now = time.monotonic()
-    info.setdefault("first_pass_proved", list(inv["proved"]))
     sub = now + LINEAR_SHARE * max(0.0, deadline - now)
     run.progress("mining linear equalities")
     eqs = linear.mine(run.cols, run.rows)
@@ -298,20 +281,35 @@ def _with_equalities(run: "_Filter", kept: list[Any], deadline: float, inv: dict
     if not eqs:
         return inv, info
     items = [it for it in kept if not isinstance(it, Property)] + [*eqs, *run.system.model.always]
-    try:
-        inv2, info2, _ = run(items, sub, 0)  # the counterexample loop ran in the first pass
-    except OutOfTime as e:
-        info["linear"] = f"second pass with {len(eqs)} equalities stopped ({e}); first pass kept"
-        return inv, info
-    if set(inv2["proved"]) > set(inv["proved"]):
-        info2.update(linear_candidates=len(eqs), linear=f"second pass with {len(eqs)} equalities proved "
-                     f"{len(inv2['proved']) - len(inv['proved'])} more target(s)",
-                     first_pass_candidates=info.get("first_pass_candidates", info["candidates"]),
-                     first_pass_proved=info["first_pass_proved"],
-                     **{k: info[k] for k in ("counts", "count_candidates") if k in info})
-        return inv2, info2
-    info["linear"] = f"second pass with {len(eqs)} equalities proved nothing more; first pass kept"
+    inv, info, _ = _extra_pass(run, "linear", f"second pass with {len(eqs)} equalities", items, now, sub, inv, info,
+                               kept)
     return inv, info
+
+
+CARRIED = ("first_pass_candidates", "first_pass_proved", "count_candidates", "counts", "linear_candidates")
+
+
+def _extra_pass(run: "_Filter", key: str, what: str, items: list[Any], now: float, sub: float,
+                inv: dict[str, Any], info: dict[str, Any], kept: list[Any], settled: set[int] | None = None
+                ) -> tuple[dict[str, Any], dict[str, Any], list[Any]]:
+    """Run one strengthening pass over ``items`` until ``sub`` (the counterexample loop ran in the first pass)
+    and keep its invariant only when it proves strictly more targets, so a pass never costs a target; one
+    that runs out of time is dropped. ``info[key]`` says what the pass did; the figures of the passes before
+    (``CARRIED``) stay in the JSON of whichever invariant is kept."""
+    info.setdefault("first_pass_proved", list(inv["proved"]))
+    info.setdefault("first_pass_candidates", info["candidates"])
+    try:
+        inv2, info2, kept2 = run(items, sub, 0, settled=settled)
+    except OutOfTime as e:
+        info[key] = f"{what} stopped ({e}) after {time.monotonic() - now:.0f} s; first pass kept"
+        return inv, info, kept
+    took = f"{time.monotonic() - now:.0f} s"
+    if set(inv2["proved"]) > set(inv["proved"]):
+        info2.update({k: info[k] for k in CARRIED if k in info})
+        info2[key] = f"{what} proved {len(inv2['proved']) - len(inv['proved'])} more target(s) in {took}"
+        return inv2, info2, kept2
+    info[key] = f"{what} proved nothing more in {took}; first pass kept"
+    return inv, info, kept
 
 
 class _Filter:
