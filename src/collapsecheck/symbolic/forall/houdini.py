@@ -73,15 +73,9 @@ class Houdini:
         self.x = system.frame("x")
         self.P = z3.Int("~P")
         self.counts = CountAxioms(cols, preds_of(items))  # no count equalities: adds nothing
-        n = system.n
         # clause templates over x and the placeholder page P: substituted, not rebuilt, per term and action
-        self.tmpl: list[z3.BoolRef | None] = []
-        for it in items:
-            if not isinstance(it, Property):  # a clause or a linear equality: the same interface
-                f = it.formula(cols.terms(self.x, self.P))
-                self.tmpl.append(z3.Implies(z3.And(0 <= self.P, self.P < n), f) if it.paged else f)
-            else:
-                self.tmpl.append(None)
+        self.tmpl: list[z3.BoolRef | None] = [None if isinstance(it, Property) else self._template(it)
+                                              for it in items]
         self.queries: list[Query] = [self._init_query()]
         for a in system.model.actions:
             if time.monotonic() > deadline:
@@ -92,6 +86,11 @@ class Houdini:
         self.alive: list[int] = []
 
     # ----------------------------------------------------------------------------------- building
+    def _template(self, it: Item) -> z3.BoolRef:
+        """A clause or equality (the same interface) over x at P, in range when it is about a page."""
+        f = it.formula(self.cols.terms(self.x, self.P))  # type: ignore[union-attr]
+        return z3.Implies(z3.And(0 <= self.P, self.P < self.system.n), f) if it.paged else f  # type: ignore[union-attr]
+
     def _post(self, it: Item, k: int, f: Frame, sk: z3.ArithRef, g: Ground, subst: list) -> z3.BoolRef:
         if isinstance(it, Property):
             return self.system.holds(it.expr, f, g)
@@ -175,13 +174,10 @@ class Houdini:
         """Add candidate clauses to every query already built (the counterexample-to-induction loop's
         clauses); returns their item indices. Properties cannot be added."""
         first = len(self.items)
-        n = self.system.n
         for it in clauses:
-            k = len(self.items)
+            self.lits.append(z3.Bool(f"~item{len(self.items)}"))
             self.items.append(it)
-            self.lits.append(z3.Bool(f"~item{k}"))
-            f = it.formula(self.cols.terms(self.x, self.P))
-            self.tmpl.append(z3.Implies(z3.And(0 <= self.P, self.P < n), f) if it.paged else f)
+            self.tmpl.append(self._template(it))
         for q in self.queries:
             assert q.sk is not None
             for k in range(first, len(self.items)):

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 import z3
 
@@ -41,24 +41,23 @@ class Recheck:
         return not [p for p in self.problems if not p.startswith("exclude ")]
 
 
+# the JSON key that marks each kind of equality in an invariant, its reader, its name in errors
+EQUALITIES: tuple[tuple[str, Callable[[Columns, dict[str, Any]], Any], str], ...] = (
+    ("count", count.from_json, "count equality"), ("lin", linear.from_json, "equality"))
+
+
 def parse(cols: Columns, data: list[dict[str, Any]]) -> list[Clause | linear.Equality | count.CountEq]:
     out: list[Clause | linear.Equality | count.CountEq] = []
     for c in data:
-        if isinstance(c, dict) and "count" in c:  # a count equality (``count.CountEq.to_json``)
+        kind = next((k for k in EQUALITIES if isinstance(c, dict) and k[0] in c), None)
+        if kind is not None:  # ``count.CountEq.to_json`` / ``linear.Equality.to_json``
+            _, load, what = kind
             try:
-                out.append(count.from_json(cols, c))
+                out.append(load(cols, c))
             except KeyError as e:
-                raise ModelError(f"invariant count equality {c}: the model has no column {e}") from None
+                raise ModelError(f"invariant {what} {c}: the model has no column {e}") from None
             except (TypeError, ValueError, IndexError) as e:
-                raise ModelError(f"invariant count equality {c}: malformed ({e})") from None
-            continue
-        if isinstance(c, dict) and "lin" in c:  # a linear equality (``linear.Equality.to_json``)
-            try:
-                out.append(linear.from_json(cols, c))
-            except KeyError as e:
-                raise ModelError(f"invariant equality {c}: the model has no column {e}") from None
-            except (TypeError, ValueError) as e:
-                raise ModelError(f"invariant equality {c}: malformed ({e})") from None
+                raise ModelError(f"invariant {what} {c}: malformed ({e})") from None
             continue
         try:
             prem = tuple((cols.by_name[n], int(v)) for n, v in c["if"])
