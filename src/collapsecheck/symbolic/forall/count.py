@@ -19,6 +19,7 @@ This module must not run solvers, print invariants or know any model.
 from __future__ import annotations
 
 import itertools
+import math
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
@@ -269,9 +270,7 @@ def _fits(rows: list[tuple[int, ...]], ys: list[tuple[int, ...]], live: list[int
         a = [sum(inv[i][j] * yv[j] for j in range(len(yv))) for i in range(len(basis))]
         if any(sum(a[i] * r[b] for i, b in enumerate(basis)) != seen[r] for r in seen):
             continue
-        scale = 1
-        for x in a:
-            scale = scale * x.denominator // _gcd(scale, x.denominator)
+        scale = math.lcm(*(x.denominator for x in a))
         ints = [int(x * scale) for x in a]
         if scale > MAX_COEF or any(abs(x) > MAX_COEF * max(1, scale) for x in ints[1:]):
             continue
@@ -279,12 +278,6 @@ def _fits(rows: list[tuple[int, ...]], ys: list[tuple[int, ...]], live: list[int
         const = ints[0] if basis and basis[0] == 0 else 0
         out.append((k, (scale, terms, const)))
     return out
-
-
-def _gcd(a: int, b: int) -> int:
-    while b:
-        a, b = b, a % b
-    return a
 
 
 def _rank(m: list[list[int]]) -> int:

@@ -7,6 +7,7 @@ build formulas or decide anything.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from types import SimpleNamespace
 
 from collapsecheck.model.core import Property
@@ -77,18 +78,12 @@ class InvariantText:
             conj = ([self.atom(pc, groups[key])] if pc is not None and not every else []) + \
                 [self.atom(col, (v,)) for col, v in rest]
             if not conj:  # a term at every step of that thread: a constant
-                parts.append((f"{'−' if c < 0 else '+'} {abs(c)}") if parts else str(c))
+                parts.append(_constant(parts, c))
                 continue
-            mag = "" if abs(c) == 1 else f"{abs(c)}·"
-            sign = ("− " if c < 0 else "+ ") if parts else ("−" if c < 0 else "")
-            parts.append(f"{sign}{mag}[{' ∧ '.join(conj)}]")
+            parts.append(_term(parts, c, f"[{' ∧ '.join(conj)}]"))
         lhs = self._name(e.col.name) if PAGE in e.col.name else e.col.name
         lhs = lhs if e.scale == 1 else f"{e.scale}·{lhs}"
-        body = f"{lhs} = {' '.join(parts) if parts else '0'}"
-        if e.guard:
-            (gc, gv), rest_g = e.guard[0], e.guard[1:]
-            prem = [self.atom(gc, guard_values or [gv])] + [self.atom(c, (v,)) for c, v in rest_g]
-            body = " ∧ ".join(prem) + " → " + body
+        body = self._guarded(e.guard, guard_values, f"{lhs} = {' '.join(parts) if parts else '0'}")
         return f"∀ p. {body}" if e.paged else body
 
     def _column(self, i: int) -> Column:
@@ -101,18 +96,19 @@ class InvariantText:
         lhs = f"#{{p : {phi}}}" if e.scale == 1 else f"{e.scale}·#{{p : {phi}}}"
         parts: list[str] = []
         for i, c in e.scalars:
-            name = self.cols.base[i][0]
-            mag = "" if abs(c) == 1 else f"{abs(c)}·"
-            parts.append((("− " if c < 0 else "+ ") if parts else ("−" if c < 0 else "")) + mag + name)
+            parts.append(_term(parts, c, self.cols.base[i][0]))
         if e.const or not parts:
-            parts.append(f"{'− ' if e.const < 0 else '+ '}{abs(e.const)}" if parts else str(e.const))
-        body = f"{lhs} = {' '.join(parts)}"
-        if e.guard:
-            (gi, gv), rest = e.guard[0], e.guard[1:]
-            prem = [self.atom(self._column(gi), guard_values or [gv])] + \
-                [self.atom(self._column(i), (v,)) for i, v in rest]
-            body = " ∧ ".join(prem) + " → " + body
-        return body
+            parts.append(_constant(parts, e.const))
+        guard = [(self._column(i), v) for i, v in e.guard]
+        return self._guarded(guard, guard_values, f"{lhs} = {' '.join(parts)}")
+
+    def _guarded(self, guard: Sequence[tuple[Column, int]], guard_values: list[int] | None, body: str) -> str:
+        """``guard → body``; the first guard atom takes ``guard_values`` when given (grouped lines)."""
+        if not guard:
+            return body
+        (gc, gv), rest = guard[0], guard[1:]
+        prem = [self.atom(gc, guard_values or [gv])] + [self.atom(c, (v,)) for c, v in rest]
+        return " ∧ ".join(prem) + " → " + body
 
     def _any(self, e: Equality | CountEq, guard_values: list[int] | None = None) -> str:
         return self.count(e, guard_values) if isinstance(e, CountEq) else self.equality(e, guard_values)
@@ -149,3 +145,15 @@ class InvariantText:
             out.append(f"∀ p. {body}" if paged else body)
         out += [f"property {p.name}" for p in props]
         return out
+
+
+def _term(parts: list[str], c: int, text: str) -> str:
+    """``c·text`` as the next term of a sum: ``+ 2·x``, ``− x``, or ``−x``/``x`` first."""
+    mag = "" if abs(c) == 1 else f"{abs(c)}·"
+    sign = ("− " if c < 0 else "+ ") if parts else ("−" if c < 0 else "")
+    return f"{sign}{mag}{text}"
+
+
+def _constant(parts: list[str], c: int) -> str:
+    """The number ``c`` as the next term of a sum (as itself when first)."""
+    return f"{'− ' if c < 0 else '+ '}{abs(c)}" if parts else str(c)
