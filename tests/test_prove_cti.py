@@ -101,3 +101,8 @@ def test_cube_excludes_every_sample_row_and_is_irredundant() -> None:
     for r in rows:
         assert any(cols[j].value(r) != vec[j] for j in cube)
     assert s.cube(vec, [[1, 3]]) is None  # b and the order of a, b cannot exclude it
+    alts = s.cubes(vec, [[2], every])
+    assert alts[0] == cube and len(alts) == len({tuple(a) for a in alts}) > 1
+    for alt in alts:  # every alternative still excludes every sample row, within the literal cap
+        assert len(alt) <= 6 and all(any(cols[j].value(r) != vec[j] for j in alt) for r in rows)
+    assert s.cubes(vec, [[1, 3]]) == []

@@ -44,6 +44,13 @@ class Clause:
     def to_json(self) -> dict[str, object]:
         return {"if": [[c.name, v] for c, v in self.premises], "then": [self.col.name, list(self.values)]}
 
+    def positions(self) -> set[int]:
+        """``Columns.base`` positions the clause mentions (both sides of an order column)."""
+        out: set[int] = set()
+        for col in [self.col, *(x for x, _ in self.premises)]:
+            out |= set(col.pair) if col.pair is not None else {col.index}
+        return out
+
 
 class Columns:
     """The positions and columns of one encoded system (the same names for every page count)."""

@@ -36,6 +36,7 @@ MAX_LITERALS = 6  # literals of a new clause (premises + conclusion)
 MAX_ROWS = 4  # new rows generalised per CTI
 CTIS_PER_QUERY = 3  # CTIs per action and round, for the open properties and again for the chased clauses
 MAX_NEW = 400  # new clauses per round
+ALTERNATIVES = 3  # other cubes tried for a CTI row whose first cube's clauses were all proposed before
 STALL = 4  # rounds in a row that keep no new clause and prove no target end the loop
 SHARE = 0.35  # of the time left when the loop starts (minimisation and the re-checks need the rest)
 
@@ -93,17 +94,18 @@ class Samples:
         """No sample row agrees with ``vec`` on the columns ``among``."""
         return self.matching([(j, vec[j]) for j in among]) == 0
 
-    def cube(self, vec: list[int], tiers: list[list[int]]) -> list[int] | None:
+    def cube(self, vec: list[int], tiers: list[list[int]], banned: frozenset[int] = frozenset()) -> list[int] | None:
         """Columns, at most ``MAX_LITERALS``, on which no sample row agrees with ``vec``: greedy, each pick
         the column of the first tier that rules out the most rows still agreeing (ties: column position);
-        then literals that became redundant are dropped. None when the cap is not enough."""
+        then literals that became redundant are dropped. None when the cap is not enough. Columns in
+        ``banned`` are never picked."""
         left = self.everyone
         chosen: list[int] = []
         while left:
             best: tuple[int, int] | None = None
             for tier in tiers:
                 for j in tier:
-                    if j in chosen:
+                    if j in chosen or j in banned:
                         continue
                     hit = (left & ~self.mask(j, vec[j])).bit_count()
                     if hit and (best is None or hit > best[0]):
@@ -119,6 +121,28 @@ class Samples:
             if rest and self.matching(rest) == 0:
                 chosen.remove(j)
         return sorted(chosen)
+
+    def cubes(self, vec: list[int], tiers: list[list[int]]) -> list[list[int]]:
+        """The greedy cube first, then up to ``ALTERNATIVES`` others: the greedy cube with one of its columns
+        banned, and the greedy cube widened by one more column (a weaker clause). When the first cube's
+        clause was proposed before and Houdini killed it, the same CTI row may still be excluded by one of
+        these, so the loop goes on instead of stopping on a repeated counterexample."""
+        first = self.cube(vec, tiers)
+        if first is None:
+            return []
+        out = [first]
+        for j in first:
+            alt = self.cube(vec, tiers, frozenset({j}))
+            if alt is not None and alt not in out:
+                out.append(alt)
+        if len(first) < MAX_LITERALS:
+            for tier in tiers:
+                for j in tier:
+                    wider = sorted([*first, j])
+                    if j not in first and wider not in out:
+                        out.append(wider)
+                        break
+        return out[:1 + ALTERNATIVES]
 
 
 # ------------------------------------------------------------------------------------ the loop
@@ -191,7 +215,7 @@ class Strengthen:
                             pos = set(self._positions(exprs))
                             for k in bad:
                                 if k not in open_props:
-                                    pos |= self._clause_positions(self.h.items[k])  # type: ignore[arg-type]
+                                    pos |= self.h.items[k].positions()  # type: ignore[union-attr]
                             ctis.append(Cti(names, rows, pos))
                 for name in ("deadlock", "range"):
                     if name not in self.targets:
@@ -322,12 +346,6 @@ class Strengthen:
                 out.append(i)
         return out
 
-    def _clause_positions(self, c: Clause) -> set[int]:
-        out: set[int] = set()
-        for col in [c.col, *(x for x, _ in c.premises)]:
-            out |= set(col.pair) if col.pair is not None else {col.index}
-        return out
-
     # ------------------------------------------------------------------------------ generalising
     def _generalise(self, ctis: list[Cti], blocked: dict[str, str], rep: Report) -> tuple[list[Clause], list[bool]]:
         """New clauses (and whether each is the plain negation of its cube, the one chased next round)."""
@@ -358,16 +376,18 @@ class Strengthen:
                 for name in cti.targets:
                     fresh_rows[name] = fresh_rows.get(name, 0) + 1
                 rep.rows += 1
-                cube = s.cube(vec, [first, rest])
-                if cube is None:
+                cubes = s.cubes(vec, [first, rest])
+                if not cubes:
                     rep.wide += 1
                     continue
-                for c, w in self._clauses(cube, vec, set(mentioned)):
-                    k = _key(c)
-                    if k not in self.known:
-                        self.known.add(k)
+                for cube in cubes:  # the first cube that gives a clause not proposed before
+                    fresh = [(c, w) for c, w in self._clauses(cube, vec, set(mentioned)) if _key(c) not in self.known]
+                    for c, w in fresh:
+                        self.known.add(_key(c))
                         new.append(c)
                         weak.append(w)
+                    if fresh:
+                        break
         for name in blocked:
             if not fresh_rows.get(name):
                 rep.why_not[name] = ("every row of the counterexample to induction "
