@@ -23,7 +23,9 @@ from collapsecheck.cli import main
 from collapsecheck.engine_config import CheckConfig
 from collapsecheck.errors import ModelError
 from collapsecheck.result import Verdict
+from collapsecheck.symbolic import reduction
 from collapsecheck.symbolic.forall import certificate
+from collapsecheck.symbolic.forall.engine import certificate_text
 from collapsecheck.symbolic.forall.recheck import recheck
 
 TOY = Path(__file__).parent / "toys" / "page_fill.py"
@@ -138,7 +140,11 @@ def test_certificate_is_rechecked_not_trusted(tmp_path: Path) -> None:
     assert len(files) == 1
     _, again = prove({"pages": "N"}, tmp_path)
     assert again.extra["invariant_source"].startswith("certificate") and again.verdict == Verdict.HOLDS
+    assert again.extra["forall_invariant"] == first.extra["forall_invariant"]
     data = json.loads(files[0].read_text())
+    files[0].write_text(json.dumps({**data, "text": ["x → y"]}))  # the printed text comes from the clauses
+    _, text = prove({"pages": "N"}, tmp_path)
+    assert text.extra["forall_invariant"] == first.extra["forall_invariant"]
     data["clauses"] = []  # tampered: the properties alone are not inductive
     files[0].write_text(json.dumps(data))
     _, third = prove({"pages": "N"}, tmp_path)
@@ -197,6 +203,13 @@ def test_committed_certificates_match_their_models() -> None:
         model = loader.build(MODELS / f"{data['model']}.py", data["params"])
         page = next(s.name for s in model.sizes)
         assert certificate.load(model, page, data["size"]) is not None, p.name
+        # the file's text is what the engine prints for its clauses: one line per premise
+        n_min = reduction.n_min(model, page)
+        assert data["text"] == certificate_text(model, page, z3.Int(page), n_min, data), p.name
+        equality = ("#{", "= [", "+ [", "− [")  # count and linear equalities print on lines of their own
+        premises = [line.rsplit(" → ", 1)[0] for line in data["text"]
+                    if " → " in line and not any(m in line.rsplit(" → ", 1)[1] for m in equality)]
+        assert len(premises) == len(set(premises)), p.name
 
 
 MUTANTS = [("collapse_file_vs_uffd_register", "post_fix", ["no_recheck", "late_check_no_retry", "pre_fix"]),

@@ -50,12 +50,6 @@ class InvariantText:
             return text
         return self._name(text) if PAGE in text else text
 
-    def clause(self, c: Clause) -> str:
-        concl = self.atom(c.col, c.values)
-        body = concl if not c.premises else \
-            " ∧ ".join(self.atom(col, (v,)) for col, v in c.premises) + " → " + concl
-        return f"∀ p. {body}" if c.paged else body
-
     def equality(self, e: Equality, guard_values: list[int] | None = None) -> str:
         """``∀ p. ref[p] = [slot[p] = PAGE] + 2·[collected[p] ∧ collapse@{a, b}] − …``: terms that differ only
         in the value of one program counter print as one bracket with the set of its values."""
@@ -115,9 +109,11 @@ class InvariantText:
 
     def lines(self, clauses: list[Clause | Equality | CountEq], props: list[Property]) -> list[str]:
         """One line per conjunct; clauses that differ only in the value of one finite premise (a program
-        counter, an enum) print as one line with the set of values: ``collapse@{a, b} → ...``."""
+        counter, an enum) print as one line with the set of values: ``collapse@{a, b} → ...``; then clauses
+        with the same premises print as one line with the conjunction of their conclusions
+        (``uffd_event → fault_waiting ∧ uffd_register@END``), in the place of the first of them."""
         groups: dict[tuple, list[int]] = {}
-        plain: list[str] = []
+        plain: list[str | tuple[bool, str, str]] = []  # a line, or (paged, premises, conclusion) of a clause
         # guarded (count) equalities that differ only in the guard value print as one line
         same_rhs: dict[tuple, tuple[Equality | CountEq, list[int]]] = {}
         for c in clauses:
@@ -133,18 +129,38 @@ class InvariantText:
                 continue
             k = next((i for i, (col, _) in enumerate(c.premises) if col.pair is None and not col.is_bool), None)
             if k is None:
-                plain.append(self.clause(c))
+                plain.append((c.paged, " ∧ ".join(self.atom(col, (v,)) for col, v in c.premises),
+                              self.atom(c.col, c.values)))
                 continue
             rest = tuple((col.name, v) for i, (col, v) in enumerate(c.premises) if i != k)
             key = (c.paged, c.premises[k][0], rest, c.col, c.values, tuple(c.premises[:k] + c.premises[k + 1:]))
             groups.setdefault(key, []).append(c.premises[k][1])
-        out = list(plain) + [self._any(e, vs) for e, vs in same_rhs.values()]
+        entries = list(plain) + [self._any(e, vs) for e, vs in same_rhs.values()]
         for (paged, col, _, concl, values, others), vs in groups.items():
             prem = [self.atom(col, vs)] + [self.atom(o, (v,)) for o, v in others]
-            body = " ∧ ".join(prem) + " → " + self.atom(concl, values)
-            out.append(f"∀ p. {body}" if paged else body)
+            entries.append((paged, " ∧ ".join(prem), self.atom(concl, values)))
+        # the same premises (and quantifier): one line; facts without premises stay one per line
+        merged: dict[tuple[bool, str], list[str]] = {}
+        out_keys: list[str | tuple[bool, str]] = []
+        for e in entries:
+            if isinstance(e, str) or not e[1]:
+                out_keys.append(e if isinstance(e, str) else _implication(*e))
+                continue
+            key = (e[0], e[1])
+            if key not in merged:
+                merged[key] = []
+                out_keys.append(key)
+            if e[2] not in merged[key]:
+                merged[key].append(e[2])
+        out = [k if isinstance(k, str) else _implication(k[0], k[1], " ∧ ".join(merged[k])) for k in out_keys]
         out += [f"property {p.name}" for p in props]
         return out
+
+
+def _implication(paged: bool, premises: str, conclusion: str) -> str:
+    """``∀ p. premises → conclusion`` (no arrow without premises, no quantifier unless it mentions ``p``)."""
+    body = f"{premises} → {conclusion}" if premises else conclusion
+    return f"∀ p. {body}" if paged else body
 
 
 def _term(parts: list[str], c: int, text: str) -> str:
