@@ -124,7 +124,8 @@ class Samples:
 
     def cubes(self, vec: list[int], tiers: list[list[int]]) -> list[list[int]]:
         """The greedy cube first, then up to ``ALTERNATIVES`` others: the greedy cube with one of its columns
-        banned, and the greedy cube widened by one more column (a weaker clause). When the first cube's
+        banned, and the greedy cube widened by one more column, the first of each tier it lacks (a weaker
+        clause). When the first cube's
         clause was proposed before and Houdini killed it, the same CTI row may still be excluded by one of
         these, so the loop goes on instead of stopping on a repeated counterexample."""
         first = self.cube(vec, tiers)
