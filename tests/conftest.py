@@ -34,6 +34,16 @@ def build_model(name: str, **params):
     return loader.build(MODELS / f"{name}.py", params)
 
 
+def prove_fresh(model: Path, params: dict[str, object], timeout: float = 120, **opts: object):
+    """``--engine prove`` on a model file with fresh inference (no stored certificate is read): (model, result)."""
+    from collapsecheck.engine_config import CheckConfig
+    from collapsecheck.orchestration import engines
+
+    m = loader.build(model, params)
+    options: dict[str, object] = {"certificates": "/nonexistent-dir", **opts}
+    return m, engines.get("prove")(m, CheckConfig(timeout=timeout, options=options, build=loader.build))
+
+
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
     """The fuzz tests' counts (how many were tried, rejected cleanly, agreed), visible in ``pytest -q``."""
     stats = getattr(config, "_collapsecheck_fuzz", None)

@@ -30,15 +30,14 @@ from collapsecheck.symbolic.forall.columns import Columns
 from collapsecheck.symbolic.forall.count_axioms import CountAxioms
 from collapsecheck.symbolic.forall.ground import ArraySystem, Ground
 from collapsecheck.symbolic.forall.recheck import recheck
+from tests.conftest import prove_fresh
 
 TOY = Path(__file__).parent / "toys" / "page_count.py"
 TARGET = "publish_covers_owned"
 
 
 def prove(params: dict[str, object], **opts: object):
-    model = loader.build(TOY, params)
-    options: dict[str, object] = {"certificates": "/nonexistent-dir", **opts}
-    return model, engines.get("prove")(model, CheckConfig(timeout=120, options=options, build=loader.build))
+    return prove_fresh(TOY, params, **opts)
 
 
 @pytest.fixture(scope="module")

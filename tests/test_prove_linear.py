@@ -27,15 +27,14 @@ from collapsecheck.symbolic.forall import linear
 from collapsecheck.symbolic.forall.columns import Columns
 from collapsecheck.symbolic.forall.ground import ArraySystem
 from collapsecheck.symbolic.forall.recheck import recheck
+from tests.conftest import prove_fresh
 
 TOY = Path(__file__).parent / "toys" / "page_refs.py"
 TARGET = "pinned_pages_stay_cached"
 
 
 def prove(params: dict[str, object], **opts: object):
-    model = loader.build(TOY, params)
-    options: dict[str, object] = {"certificates": "/nonexistent-dir", **opts}
-    return model, engines.get("prove")(model, CheckConfig(timeout=120, options=options, build=loader.build))
+    return prove_fresh(TOY, params, **opts)
 
 
 @pytest.fixture(scope="module")

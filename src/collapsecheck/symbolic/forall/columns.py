@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
+from typing import Any
 
 import z3
 
@@ -91,6 +92,21 @@ class Columns:
     def paged(self, col: Column) -> bool:
         return (col.pair is not None and bool(set(col.pair) & self.page_pos)) or col.index in self.page_pos
 
+    def owner(self, col: Column) -> str | None:
+        """The thread whose own state a column is (its pc, a local scalar, the order of a local against p0)."""
+        threads = [t.name for t in self.system.model.threads]
+        if col.pair is not None:
+            names = [self.base[i][0] for i in col.pair]
+            if PAGE not in names:
+                return None
+            name = names[1] if names[0] == PAGE else names[0]
+        elif col.index in self.page_pos:
+            return None
+        else:
+            name = col.name
+        head = name.split(".")[0]
+        return head if head in threads and "[" not in name else None
+
     def terms(self, f: Frame, t: z3.ArithRef) -> list[z3.ExprRef]:
         n = self.system.n
         out: list[z3.ExprRef] = []
@@ -125,13 +141,16 @@ class Columns:
         return out
 
     # ------------------------------------------------------------------------------------ mining
-    def mine(self, rows: set[tuple], scalar_orders: bool = False) -> list[Clause]:
+    def mine(self, rows: set[tuple], scalar_orders: bool = False, ownership: bool = False) -> list[Clause]:
         """Every clause of the templates that holds on all rows and says something: ``col in V``,
         ``a = x -> col in V``, and ``pc = x and (order of p0 against 0, N, N-1) = s -> col in V``.
 
         ``scalar_orders``: instead, only ``pc = x and (order of p0 against a scalar) = s -> cell in V``
         (``collapse@xas_load ∧ collapse.index < p → ¬collected[p]``), the facts a count's update at a
-        loop index needs; proposed by the count pass only (so the first pass keeps its candidates)."""
+        loop index needs; proposed by the equality passes only (so the first pass keeps its candidates).
+        ``ownership`` (with ``scalar_orders``): also the same with one more of the thread's own locals as a
+        premise (``_owned``), and two cells of a page, or a program counter and a cell, against a third
+        (``_cell_pairs``); proposed by the linear pass only."""
         data = list(rows)
         cols = self.cols
         vals = [[c.value(r) for r in data] for c in cols]
@@ -144,18 +163,22 @@ class Columns:
             paged = any(self.paged(c) for c, _ in prem) or self.paged(cols[j])
             out.append(Clause(prem, cols[j], tuple(values), paged))
 
+        def implied(prem: tuple[int, ...], j: int) -> None:
+            """Every ``∧ premise columns = values → cols[j] in V`` true on the rows that leaves a value out."""
+            seen: dict[tuple[int, ...], set[int]] = {}
+            for t in set(zip(*(vals[i] for i in prem), vals[j])):
+                seen.setdefault(t[:-1], set()).add(t[-1])
+            for key, bs in sorted(seen.items()):
+                if len(bs) < len(dom[j]):
+                    add(tuple((cols[i], v) for i, v in zip(prem, key)), j, sorted(bs))
+
         for j, c in enumerate(cols):
             if usable[j] and (full[j] is None or len(dom[j]) < full[j]) and not scalar_orders:
                 add((), j, dom[j])
         for i, j in itertools.permutations(range(len(cols)), 2):
             if not (usable[i] and usable[j]) or len(dom[j]) < 2 or scalar_orders:
                 continue
-            seen: dict[int, set[int]] = {}
-            for a, b in set(zip(vals[i], vals[j])):
-                seen.setdefault(a, set()).add(b)
-            for a, bs in sorted(seen.items()):
-                if len(bs) < len(dom[j]):
-                    add(((cols[i], a),), j, sorted(bs))
+            implied((i,), j)
         pcs = [i for i, c in enumerate(cols) if c.name.endswith(".pc")]
         signs = [i for i, c in enumerate(cols) if c.pair is not None and c.name.startswith(PAGE + " ?")]
         if scalar_orders:  # scalars come before p0 in ``base``: "collapse.index ? p0"
@@ -167,14 +190,56 @@ class Columns:
                         continue
                     if scalar_orders and (cols[j].pair is not None or cols[j].index not in self.page_pos):
                         continue
-                    seen2: dict[tuple[int, int], set[int]] = {}
-                    for a, s, b in set(zip(vals[i], vals[k], vals[j])):
-                        seen2.setdefault((a, s), set()).add(b)
-                    for (a, s), bs in sorted(seen2.items()):
-                        # only what the pair clauses (pc alone, order alone) do not already say
-                        if len(bs) < len(dom[j]):
-                            add(((cols[i], a), (cols[k], s)), j, sorted(bs))
-        return _drop_implied(out)
+                    implied((i, k), j)  # what pc alone or order alone already says is dropped below
+        if not (scalar_orders and ownership):
+            return _drop_implied(out)
+        orders = _drop_implied(out)
+        # The ownership and cell-pair clauses, less those a clause with fewer premises implies: the orders,
+        # and "pc = x → cell in V", "cell = v → cell in V" (computed here only to drop what they imply:
+        # the first pass proposes them). Without this, "pc ∧ cell → cell" alone is over 2000 clauses on a
+        # model with eight page arrays, most of them a program counter's fact restated per cell value.
+        out = []
+        cells = self._page_cells(dom, usable)
+        for i, j in itertools.product([i for i in pcs if usable[i]] + cells, cells):
+            if i != j:
+                implied((i,), j)
+        context = len(out)
+        self._owned(dom, usable, pcs, signs, implied)
+        self._cell_pairs(dom, usable, pcs, implied)
+        new = set(out[context:])
+        return orders + [c for c in _drop_implied(orders + out) if c in new]
+
+    def _page_cells(self, dom: list[list[int]], usable: list[bool]) -> list[int]:
+        return [j for j, c in enumerate(self.cols) if c.pair is None and c.index in self.page_pos and usable[j]
+                and len(dom[j]) >= 2]
+
+    def _cell_pairs(self, dom: list[list[int]], usable: list[bool], pcs: list[int], implied: Any) -> None:
+        """``a[p0] = v ∧ b[p0] = w → c[p0] in V`` over one page's cells, and ``pc = x ∧ b[p0] = w → c[p0] in
+        V``: what a page's history says about it (``known_missing[p] ∧ ¬user_resolved[p] → slot[p] ∈ {HOLE,
+        RETRY}``), and what a step says about the pages it holds (``collapse@rollback ∧ collected[p] →
+        page_lock[p] = collapse``: after the rollback ``collected`` stays set while the lock is free)."""
+        cells = self._page_cells(dom, usable)
+        pairs = [*itertools.combinations(cells, 2), *itertools.product([i for i in pcs if usable[i]], cells)]
+        for a, b in pairs:
+            for j in cells:
+                if j not in (a, b):
+                    implied((a, b), j)
+
+    def _owned(self, dom: list[list[int]], usable: list[bool], pcs: list[int], signs: list[int],
+               implied: Any) -> None:
+        """``pc = x ∧ local = v ∧ (local page ? p0) = s → cell in V`` over one thread's own columns: what a
+        thread at a step knows about the page its own pointer names, given one more of its locals
+        (``page_fault@finish_fault ∧ found = SMALL ∧ addr = p → page_lock[p] = page_fault``: which lock it
+        holds depends on what it found)."""
+        cols = self.cols
+        cells = self._page_cells(dom, usable)
+        for i in pcs:
+            who = self.owner(cols[i])
+            mine = [k for k in signs if self.owner(cols[k]) == who]
+            local = [x for x, c in enumerate(cols) if x != i and c.pair is None and usable[x] and len(dom[x]) >= 2
+                     and self.owner(c) == who]
+            for k, x, j in itertools.product(mine, local, cells):
+                implied((i, x, k), j)
 
     def _full_domain(self, c: Column) -> int | None:
         if c.pair is not None:

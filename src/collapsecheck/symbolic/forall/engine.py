@@ -3,13 +3,14 @@
 Order of work: the size (``pages=N`` asks for every page count: the model must be size-generic, checked by
 ``reduction.check_generic``; a number such as 512 is encoded as that literal); the stored certificate, if
 any, re-checked; otherwise inference (samples at 2 and 3 pages, mined clauses, Houdini, unsat-core
-minimisation; for targets left open, a second pass with the linear equalities of ``linear.py``), then the
-independent re-check (``recheck.py``) at the requested size, and for every-N
-proofs also at 512 pages. Each target (every always property, deadlock freedom, range safety) is reported
-proved or not proved with its reason; the verdict is ``holds`` only when all are proved, else
-``inconclusive`` (exit 13). Witnesses and progress properties are not this engine's: the explicit engine
-checks them. Time limits end in ``inconclusive`` naming the phase. This module orchestrates; the
-algorithms live in the sibling modules.
+minimisation; for targets left open, a pass with the count equalities of ``count.py`` and then one with
+the linear equalities of ``linear.py``, each from the invariant so far), then the independent re-check
+(``recheck.py``) at the requested size, and for every-N proofs also at 512 pages. Each target (every
+always property, deadlock freedom, range safety) is reported proved or not proved with its reason; the
+verdict is ``holds`` only when all are proved, else ``inconclusive`` (exit 13). Witnesses and progress
+properties are not this engine's: the explicit engine checks them. Time limits end in ``inconclusive``
+naming the phase; inference stops early enough to leave the re-check a share. This module orchestrates;
+the algorithms live in the sibling modules.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ SAMPLE_LIMIT = 60_000  # reachable states per sample size (samples only propose 
 KERNEL_PAGES = 512  # HPAGE_PMD_NR on x86-64: an every-N proof is also re-checked here
 LINEAR_SHARE = 0.6  # of the time left after the first Houdini pass, for the pass with linear equalities
 COUNT_SHARE = 0.5  # of the time left after the first pass, for the pass with count equalities (before linear)
+RECHECK_RESERVE = 0.1  # of the time limit, kept from inference for the independent re-check
 
 
 class Progress:
@@ -116,7 +118,9 @@ def run_prove(model: Model, config: CheckConfig) -> CheckResult:
                     p for c in checks for p in c.problems)
         if inv is None:
             phase = "inference"
-            inv, info = infer(model, page, n_term, n_min, targets, deadline, progress, config.build,
+            # the re-check below must have time left: a proof it cannot finish proves nothing
+            work = deadline - RECHECK_RESERVE * max(0.0, deadline - time.monotonic())
+            inv, info = infer(model, page, n_term, n_min, targets, work, progress, config.build,
                               int(str(config.options.get("cti_rounds", cti.MAX_ROUNDS))),
                               mine_linear=config.options.get("linear") != "off",
                               mine_counts=config.options.get("counts") != "off")
@@ -201,8 +205,8 @@ def infer(model: Model, page: str, n_term: z3.ArithRef, n_min: int, targets: lis
           mine_linear: bool = True, mine_counts: bool = True) -> tuple[dict[str, Any], dict[str, Any]]:
     """Mine, filter (Houdini), strengthen from counterexamples to induction (``cti.py``; ``cti_rounds = 0``
     leaves it out), check the consequences, minimise; then, if targets are left, a pass with count
-    equalities (``mine_counts``) and one with linear equalities (``mine_linear``). Returns the invariant
-    and figures."""
+    equalities (``mine_counts``) and one with linear equalities and the ownership templates (``mine_linear``;
+    it runs when no equality is mined too). Returns the invariant and figures."""
     system = ArraySystem(model, page, n_term, n_min)
     cols = Columns(system)
     rows: set[tuple] = set()
@@ -236,8 +240,8 @@ def infer(model: Model, page: str, n_term: z3.ArithRef, n_min: int, targets: lis
 
 def _with_counts(run: "_Filter", kept: list[Any], deadline: float, inv: dict[str, Any], info: dict[str, Any],
                  states: set[tuple]) -> tuple[dict[str, Any], dict[str, Any], list[Any]]:
-    """A pass with count equalities (``count.py``: ``#{p : φ(p)}`` against counters) added to the clauses
-    that survived the first, within a share of the time left; kept as ``_extra_pass`` decides."""
+    """A Houdini pass with count equalities (``count.py``: ``#{p : φ(p)}`` against counters) over the first
+    pass's invariant and ``_base``, within a share of the time left; kept as ``_extra_pass`` decides."""
     now = time.monotonic()
     sub = now + COUNT_SHARE * max(0.0, deadline - now)
     run.progress("mining count equalities")
@@ -249,23 +253,34 @@ def _with_counts(run: "_Filter", kept: list[Any], deadline: float, inv: dict[str
     info["count_candidates"] = len(eqs)
     if not eqs:
         return inv, info, kept
-    # The base: the first pass's minimised invariant (inductive with the proved properties: assumed, never
-    # asked again); what a count's step needs to know about the page it writes: the first pass's survivors
-    # that relate the counted cells of one page to each other only ("a hole is not collected"), and clauses
-    # that order a page against the loop counters ("the page at the loop index is not collected yet");
-    # the survivors about scalars only ("collapse@xas_lock_irq → nr_none_check = 0": where a count
-    # equality starts), cheap because they are not instantiated per page; and the count equalities. The
-    # first pass's other survivors are left out: on uffd registration they are about 900, and with them
-    # the pass took over 500 s without finishing, against about 180 s without them for the same target.
+    cells = {i for i, (_, _, how) in enumerate(run.cols.base) if how[0] == "cell" and id(how[1]) in focus}  # type: ignore[index]
+    settled, base = _base(run, kept, inv, cells)
+    items = [*settled, *base, *eqs, *model.always]
+    what = f"pass with {len(eqs)} count equalities and {len(base)} other clauses"
+    return _extra_pass(run, "counts", what, items, now, sub, inv, info, kept, settled=set(range(len(settled))))
+
+
+def _base(run: "_Filter", kept: list[Any], inv: dict[str, Any], cells: set[int], ownership: bool = False
+          ) -> tuple[list[Any], list[Any]]:
+    """What an equality pass starts from, besides its equalities: the invariant so far (inductive with the
+    proved properties: assumed, never asked again), and what an equality's step needs to know about the page
+    it writes: the survivors so far that relate the given page cells of one page to each other only ("a hole
+    is not collected"); the survivors about scalars only ("collapse@xas_lock_irq → nr_none_check = 0": where
+    a count equality starts), cheap because they are not instantiated per page; and the templates of
+    ``Columns.mine(scalar_orders=True)`` (not in the first pass): a page against a thread's scalars ("the
+    page at the loop index is not collected yet"), with ``ownership`` also ownership ("the faulting
+    thread holds the lock of the page it found") and cell pairs. The other survivors are left out: on uffd
+    registration they are about 900, and with them the count pass took over 500 s without finishing,
+    against about 180 s without them for the same target."""
     cols = run.cols
     final = {repr(c) for c in inv["clauses"]}
     settled = [it for it in kept if not isinstance(it, Property) and repr(_json(cols, it)) in final]
-    cells = {i for i, (_, _, how) in enumerate(cols.base) if how[0] == "cell" and id(how[1]) in focus}  # type: ignore[index]
-    among = [it for it in kept if isinstance(it, Clause) and it not in settled
+    among = [it for it in kept if isinstance(it, Clause) and repr(_json(cols, it)) not in final
              and (not it.paged or it.positions() <= cells)]
-    items = [*settled, *among, *cols.mine(run.rows, scalar_orders=True), *eqs, *model.always]
-    return _extra_pass(run, "counts", f"pass with {len(eqs)} count equalities", items, now, sub, inv, info, kept,
-                       settled=set(range(len(settled))))
+    known = {repr(_json(cols, it)) for it in settled + among}
+    mined = cols.mine(run.rows, scalar_orders=True, ownership=ownership)
+    orders = [c for c in mined if repr(c.to_json()) not in known]
+    return settled, among + orders
 
 
 def _json(cols: Columns, it: Any) -> Any:
@@ -274,18 +289,24 @@ def _json(cols: Columns, it: Any) -> Any:
 
 def _with_equalities(run: "_Filter", kept: list[Any], deadline: float, inv: dict[str, Any], info: dict[str, Any]
                      ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """A second Houdini pass with linear equalities (``linear.py``: refcounts as sums over holders) added to
-    the clauses that survived the first, within a share of the time left; kept as ``_extra_pass`` decides."""
+    """A Houdini pass with linear equalities (``linear.py``: refcounts as sums over holders; it runs without
+    them too) over the invariant so far and ``_base`` with its ownership templates, within a share of the
+    time left; kept as ``_extra_pass`` decides."""
     now = time.monotonic()
     sub = now + LINEAR_SHARE * max(0.0, deadline - now)
     run.progress("mining linear equalities")
     eqs = linear.mine(run.cols, run.rows)
     info["linear_candidates"] = len(eqs)
-    if not eqs:
-        return inv, info
-    items = [it for it in kept if not isinstance(it, Property)] + [*eqs, *run.system.model.always]
-    inv, info, _ = _extra_pass(run, "linear", f"second pass with {len(eqs)} equalities", items, now, sub, inv, info,
-                               kept)
+    # The count pass's base over every page cell (a refcount is a sum over what the other cells of its page
+    # say: slot, lock owner, collected) with the ownership and cell-pair templates, which can prove a
+    # target alone: the pass runs without equalities too. They are not in the count pass: on uffd
+    # registration they took its base from about 1700 to 3100 clauses and it ran out of time (791 s).
+    cells = {i for i, (_, _, how) in enumerate(run.cols.base) if how[0] == "cell"}
+    settled, base = _base(run, kept, inv, cells, ownership=True)
+    items = [*settled, *base, *eqs, *run.system.model.always]
+    what = f"pass with {len(eqs)} linear equalities and {len(base)} other clauses"
+    inv, info, _ = _extra_pass(run, "linear", what, items, now, sub, inv, info, kept,
+                               settled=set(range(len(settled))))
     return inv, info
 
 
@@ -304,14 +325,14 @@ def _extra_pass(run: "_Filter", key: str, what: str, items: list[Any], now: floa
     try:
         inv2, info2, kept2 = run(items, sub, 0, settled=settled)
     except OutOfTime as e:
-        info[key] = f"{what} stopped ({e}) after {time.monotonic() - now:.0f} s; first pass kept"
+        info[key] = f"{what} stopped ({e}) after {time.monotonic() - now:.0f} s; the invariant before it kept"
         return inv, info, kept
     took = f"{time.monotonic() - now:.0f} s"
     if set(inv2["proved"]) > set(inv["proved"]):
         info2.update({k: info[k] for k in CARRIED if k in info})
         info2[key] = f"{what} proved {len(inv2['proved']) - len(inv['proved'])} more target(s) in {took}"
         return inv2, info2, kept2
-    info[key] = f"{what} proved nothing more in {took}; first pass kept"
+    info[key] = f"{what} proved nothing more in {took}; the invariant before it kept"
     return inv, info, kept
 
 

@@ -33,7 +33,7 @@ from typing import Any
 import z3
 
 from collapsecheck.expr.sorts import IntRange
-from collapsecheck.symbolic.forall.columns import MAX_VALUES, PAGE, Columns
+from collapsecheck.symbolic.forall.columns import MAX_VALUES, Columns
 from collapsecheck.symbolic.lemmas import Column
 
 PRIME = 2**61 - 1  # elimination field; solutions are verified exactly, so a wrong reconstruction is only lost
@@ -93,22 +93,6 @@ def from_json(cols: Columns, data: dict[str, Any]) -> Equality:
 
 
 # ------------------------------------------------------------------------------------------- mining
-def _owner(cols: Columns, col: Column) -> str | None:
-    """The thread whose own state a column is (its pc, a local scalar, the order of a local against p0)."""
-    threads = [t.name for t in cols.system.model.threads]
-    if col.pair is not None:
-        names = [cols.base[i][0] for i in col.pair]
-        if PAGE not in names:
-            return None
-        name = names[1] if names[0] == PAGE else names[0]
-    elif col.index in cols.page_pos:
-        return None
-    else:
-        name = col.name
-    head = name.split(".")[0]
-    return head if head in threads and "[" not in name else None
-
-
 def _targets(cols: Columns) -> list[Column]:
     """Integer columns with at least three values that are not program counters or size-valued."""
     out = []
@@ -178,7 +162,7 @@ def _mine_one(cols: Columns, y: Column, yi: int, cand: list[int], allv: list[lis
         return []
     proj = sorted({tuple(r[k] for k in keep) + (r[ycol],) for r in data})
     kcols = [cols.cols[cand[k]] for k in keep]
-    owners = [_owner(cols, c) for c in kcols]
+    owners = [cols.owner(c) for c in kcols]
     out = _fit(cols, y, kcols, owners, proj, ())
     # Guarded by one program-counter value: ``thread@step → y = …``. A relation that holds everywhere but is
     # inductive only with facts the clauses lack (say, after a whole-array write) fails as a whole; the
