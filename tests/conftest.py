@@ -44,6 +44,23 @@ def prove_fresh(model: Path, params: dict[str, object], timeout: float = 120, **
     return m, engines.get("prove")(m, CheckConfig(timeout=timeout, options=options, build=loader.build))
 
 
+def columns_and_rows(toy: Path, params: dict[str, object] | None = None):
+    """The prove engine's columns of a size-generic model file, and its sample rows at pages 2 and 3."""
+    import z3
+
+    from collapsecheck.symbolic import samples
+    from collapsecheck.symbolic.forall.columns import Columns
+    from collapsecheck.symbolic.forall.ground import ArraySystem
+
+    model = loader.build(toy, {"pages": "N", **(params or {})})
+    cols = Columns(ArraySystem(model, "pages", z3.Int("pages"), 1))
+    rows: set[tuple] = set()
+    for k in (2, 3):
+        mk = loader.build(toy, {"pages": k, **(params or {})})
+        rows |= cols.rows(mk, samples.explore(mk, 10_000).states, k)
+    return cols, rows
+
+
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
     """The fuzz tests' counts (how many were tried, rejected cleanly, agreed), visible in ``pytest -q``."""
     stats = getattr(config, "_collapsecheck_fuzz", None)

@@ -156,6 +156,23 @@ def test_certificate_is_rechecked_not_trusted(tmp_path: Path) -> None:
     assert certificate.load(model, "pages", "N", tmp_path) is None  # another model: fingerprint differs
 
 
+def test_write_certificate_minimises_a_stored_certificate(tmp_path: Path) -> None:
+    """``--write-certificate`` with a certificate that re-checks: minimised again, re-checked, rewritten."""
+    _, first = prove({"pages": "N"}, tmp_path, write=True)
+    path = next(tmp_path.glob("*.json"))
+    data = json.loads(path.read_text())
+    n = len(data["clauses"])
+    c0 = data["clauses"][0]  # ``P → x ∈ V`` implies ``P ∧ x = v → x ∈ V`` for v outside V: redundant
+    redundant = {"if": [*c0["if"], [c0["then"][0], max(c0["then"][1]) + 1]], "then": c0["then"]}
+    path.write_text(json.dumps({**data, "clauses": [redundant, *data["clauses"]]}))
+    _, again = prove({"pages": "N"}, tmp_path, write=True)
+    assert again.verdict == Verdict.HOLDS, again.message
+    assert again.extra["invariant_source"].endswith("minimised further"), again.extra["invariant_source"]
+    assert len(json.loads(path.read_text())["clauses"]) <= n
+    _, third = prove({"pages": "N"}, tmp_path)  # the rewritten certificate re-checks on its own
+    assert third.extra["invariant_source"].startswith("certificate") and third.verdict == Verdict.HOLDS
+
+
 def test_pages_n_refused_by_explicit() -> None:
     r = CliRunner().invoke(main, ["verify", str(TOY), "-p", "pages=N"])
     assert r.exit_code == 2

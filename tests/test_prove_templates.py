@@ -1,8 +1,8 @@
-"""The linear pass's own templates (``Columns.mine(scalar_orders=True, ownership=True)``): ownership, cell pairs.
+"""The wider templates (``Columns.mine(scalar_orders=True, ownership=True)``): ownership, cell pairs.
 
 - the toy ``tests/toys/page_lookup.py`` needs ``faulter@map ∧ found = SMALL ∧ addr = p → owner[p] = FAULTER``
-  (three premises over one thread's own columns): proved at N and 512 by the linear pass (no equality is
-  needed: the pass runs on these clauses alone), not by the first pass, even with the counterexample loop;
+  (three premises over one thread's own columns): proved at N and 512 (the first pass proposes these
+  templates too), and the one- and two-premise templates alone do not propose it;
 - its buggy variant (no re-check after the lock) is never proved;
 - every mined clause holds on every sample row; a three-premise clause speaks of one thread's own columns;
 - a weakened ownership clause is rejected by the independent re-check.
@@ -16,13 +16,9 @@ import time
 import pytest
 import z3
 
-from collapsecheck.orchestration import loader
 from collapsecheck.result import Verdict
-from collapsecheck.symbolic import samples
-from collapsecheck.symbolic.forall.columns import Columns
-from collapsecheck.symbolic.forall.ground import ArraySystem
 from collapsecheck.symbolic.forall.recheck import recheck
-from tests.conftest import TOYS, prove_fresh
+from tests.conftest import TOYS, columns_and_rows, prove_fresh
 
 TOY = TOYS / "page_lookup.py"
 TARGET = "fault_maps_what_it_found"
@@ -37,13 +33,14 @@ def proved():
     return prove({"pages": "N"}, cti_rounds=0)
 
 
-def test_ownership_clause_needed_and_found_by_the_linear_pass(proved) -> None:
+def test_ownership_clause_needed_and_found(proved) -> None:
     _, res = proved
     assert res.verdict == Verdict.HOLDS, res.message
-    assert any("faulter.found = SMALL ∧ faulter.addr = p" in line for line in res.extra["forall_invariant"]), \
-        res.extra["forall_invariant"]
-    _, first = prove({"pages": "N"}, linear="off")  # the first pass with its counterexample loop
-    assert first.extra["targets"][TARGET] != "proved"
+    line = next((x for x in res.extra["forall_invariant"] if "faulter.found = SMALL ∧ faulter.addr = p" in x), None)
+    assert line is not None, res.extra["forall_invariant"]
+    # needed: the one- and two-premise templates alone do not propose it
+    cols, rows = columns_and_rows(TOY)
+    assert not [c for c in cols.mine(rows) if len(c.premises) == 3]
 
 
 def test_ownership_proof_at_512() -> None:
@@ -59,12 +56,7 @@ def test_buggy_variant_never_proved(pages: object) -> None:
 
 
 def test_mined_clauses_hold_on_every_sample_row() -> None:
-    model = loader.build(TOY, {"pages": "N"})
-    cols = Columns(ArraySystem(model, "pages", z3.Int("pages"), 1))
-    rows: set[tuple] = set()
-    for k in (2, 3):
-        mk = loader.build(TOY, {"pages": k})
-        rows |= cols.rows(mk, samples.explore(mk, 10_000).states, k)
+    cols, rows = columns_and_rows(TOY)
     clauses = cols.mine(rows, scalar_orders=True, ownership=True)
     three = [c for c in clauses if len(c.premises) == 3]
     assert three and any(c.premises[0][0].name == "collector.pc" and c.premises[1][0].name.endswith("[p0]")

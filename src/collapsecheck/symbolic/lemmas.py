@@ -37,18 +37,22 @@ MAX_VALUES = 12  # finite columns with more values than this get no value atoms
 @dataclass(frozen=True)
 class Column:
     """One coordinate of a sample row: a parameter or state key (``index`` into the row), or a derived
-    comparison ``sign(a - b)`` of two size-valued coordinates (``pair``)."""
+    comparison of two coordinates (``pair``): ``sign(a - b)`` of two size-valued ones, or with ``eq``
+    whether two of one enumerated sort are equal (``h_data[p] = file_data[p]``; boolean)."""
 
     name: str
     index: int = -1
     pair: tuple[int, int] | None = None
     finite: bool = True
     is_bool: bool = False
+    eq: bool = False
 
     def value(self, row: tuple) -> int:
         if self.pair is None:
             return int(row[self.index])
         a, b = row[self.pair[0]], row[self.pair[1]]
+        if self.eq:
+            return int(a == b)
         return (a > b) - (a < b)
 
     def term(self, terms: list[z3.ExprRef]) -> z3.ExprRef:
@@ -57,6 +61,10 @@ class Column:
         return terms[self.pair[0]] - terms[self.pair[1]]  # type: ignore[operator]
 
     def atom(self, terms: list[z3.ExprRef], v: int) -> z3.BoolRef:
+        if self.eq:
+            assert self.pair is not None
+            same = terms[self.pair[0]] == terms[self.pair[1]]
+            return same if v else z3.Not(same)  # type: ignore[return-value]
         t = self.term(terms)
         if self.pair is not None:
             return t > 0 if v > 0 else (t < 0 if v < 0 else t == 0)
@@ -65,6 +73,9 @@ class Column:
         return t == v
 
     def text(self, v: int) -> str:
+        if self.eq:
+            a, b = self.name.split(" == ")
+            return f"{a} {'==' if v else '!='} {b}"
         if self.pair is not None:
             a, b = self.name.split(" ? ")
             return f"{a} {'>' if v > 0 else '<' if v < 0 else '=='} {b}"

@@ -82,6 +82,15 @@ class Columns:
             if self.base[a][0] in consts and self.base[b][0] in consts:
                 continue
             self.cols.append(Column(f"{self.base[a][0]} ? {self.base[b][0]}", -1, (a, b), True))
+        # Equality of two cells of one page of the same enumerated sort (``h_data[p] = file_data[p]``: what
+        # a copy established, whatever the value): one column instead of a clause per value, which would
+        # need one more premise than the templates allow.
+        cells = [i for i, (_, sort, how) in enumerate(self.base)
+                 if how[0] == "cell" and sort is not None and not isinstance(sort, BoolSort)  # type: ignore[index]
+                 and not self._sized(sort)]
+        for a, b in itertools.combinations(cells, 2):
+            if repr(self.base[a][1]) == repr(self.base[b][1]):
+                self.cols.append(Column(f"{self.base[a][0]} == {self.base[b][0]}", -1, (a, b), True, True, True))
         self.by_name = {c.name: c for c in self.cols}
         self.page_pos = {i for i, (name, _, how) in enumerate(self.base) if name == PAGE or how[0] == "cell"}
 
@@ -183,12 +192,13 @@ class Columns:
         signs = [i for i, c in enumerate(cols) if c.pair is not None and c.name.startswith(PAGE + " ?")]
         if scalar_orders:  # scalars come before p0 in ``base``: "collapse.index ? p0"
             signs = [i for i, c in enumerate(cols) if c.pair is not None and c.name.endswith(" ? " + PAGE)]
+        about_page = set(self._page_cells(dom, usable)) | set(self._page_equalities(dom, usable))
         for i in pcs:
             for k in signs:
                 for j in range(len(cols)):
                     if j in (i, k) or not usable[j] or len(dom[j]) < 2:
                         continue
-                    if scalar_orders and (cols[j].pair is not None or cols[j].index not in self.page_pos):
+                    if scalar_orders and j not in about_page:
                         continue
                     implied((i, k), j)  # what pc alone or order alone already says is dropped below
         if not (scalar_orders and ownership):
@@ -205,7 +215,7 @@ class Columns:
                 implied((i,), j)
         context = len(out)
         self._owned(dom, usable, pcs, signs, implied)
-        self._cell_pairs(dom, usable, pcs, implied)
+        self._cell_pairs(dom, usable, pcs, signs, implied)
         new = set(out[context:])
         return orders + [c for c in _drop_implied(orders + out) if c in new]
 
@@ -213,15 +223,23 @@ class Columns:
         return [j for j, c in enumerate(self.cols) if c.pair is None and c.index in self.page_pos and usable[j]
                 and len(dom[j]) >= 2]
 
-    def _cell_pairs(self, dom: list[list[int]], usable: list[bool], pcs: list[int], implied: Any) -> None:
+    def _page_equalities(self, dom: list[list[int]], usable: list[bool]) -> list[int]:
+        return [j for j, c in enumerate(self.cols) if c.eq and self.paged(c) and usable[j] and len(dom[j]) >= 2]
+
+    def _cell_pairs(self, dom: list[list[int]], usable: list[bool], pcs: list[int], signs: list[int],
+                    implied: Any) -> None:
         """``a[p0] = v ∧ b[p0] = w → c[p0] in V`` over one page's cells, and ``pc = x ∧ b[p0] = w → c[p0] in
         V``: what a page's history says about it (``known_missing[p] ∧ ¬user_resolved[p] → slot[p] ∈ {HOLE,
         RETRY}``), and what a step says about the pages it holds (``collapse@rollback ∧ collected[p] →
-        page_lock[p] = collapse``: after the rollback ``collected`` stays set while the lock is free)."""
+        page_lock[p] = collapse``: after the rollback ``collected`` stays set while the lock is free). The
+        conclusion may also be an equality of two cells, or the order of ``p0`` against a thread's scalar
+        (``page_lock[p] = collapse ∧ ¬collected[p] → p = collapse.index``: the one page a thread holds
+        without having taken it is the one at its loop index)."""
         cells = self._page_cells(dom, usable)
         pairs = [*itertools.combinations(cells, 2), *itertools.product([i for i in pcs if usable[i]], cells)]
+        ends = cells + self._page_equalities(dom, usable) + [k for k in signs if usable[k]]
         for a, b in pairs:
-            for j in cells:
+            for j in ends:
                 if j not in (a, b):
                     implied((a, b), j)
 
@@ -243,7 +261,7 @@ class Columns:
 
     def _full_domain(self, c: Column) -> int | None:
         if c.pair is not None:
-            return 3
+            return 2 if c.eq else 3
         return None
 
 

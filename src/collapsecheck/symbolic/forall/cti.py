@@ -57,8 +57,7 @@ class Samples:
                 i = c.index
                 vals = [r[i] for r in data]
             else:
-                a, b = c.pair
-                vals = [(r[a] > r[b]) - (r[a] < r[b]) for r in data]
+                vals = [c.value(r) for r in data]
             dom = sorted(set(vals))
             self.dom.append(dom)
             if len(dom) > MAX_VALUES:  # as in mining: too many values for a readable clause

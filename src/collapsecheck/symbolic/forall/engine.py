@@ -113,6 +113,15 @@ def run_prove(model: Model, config: CheckConfig) -> CheckResult:
                 # printed from the clauses the re-check accepted, never from the file's own text
                 inv, source = {**cert, "text": certificate_text(model, page, n_term, n_min, cert)}, \
                     f"certificate for {page} = {cert['size']} (re-checked)"
+                if config.options.get("write_certificate") and cert["size"] == tag:
+                    work = deadline - RECHECK_RESERVE * max(0.0, deadline - time.monotonic())
+                    tighter = _tighten(model, page, n_term, n_min, every, cert, work, deadline, progress)
+                    if tighter is not None:
+                        inv, checks = tighter
+                        source += ", minimised further"
+                        p = certificate.save(model, page, tag, inv["clauses"], inv["properties"], inv["proved"],
+                                             inv["text"], where)
+                        res.extra["certificate_written"] = str(p)
             else:
                 res.extra["certificate"] = "stored certificate rejected by the re-check: " + "; ".join(
                     p for c in checks for p in c.problems)
@@ -174,6 +183,47 @@ def run_prove(model: Model, config: CheckConfig) -> CheckResult:
     return res
 
 
+def _tighten(model: Model, page: str, n_term: z3.ArithRef, n_min: int, every: bool, cert: dict[str, Any],
+             work: float, deadline: float, progress: Progress) -> tuple[dict[str, Any], list[Recheck]] | None:
+    """A re-checked certificate minimised again (``minimise.py`` with the time the inference that wrote it
+    may not have had), re-checked afresh; None when it is not smaller, not re-checked, or out of time. What
+    ``--write-certificate`` does with a certificate that re-checks."""
+    system = ArraySystem(model, page, n_term, n_min)
+    cols = Columns(system)
+    props = {p.name: p for p in model.always}
+    items: list[Any] = [*parse(cols, cert["clauses"]), *(props[n] for n in cert["properties"])]
+    try:
+        progress("minimising the stored certificate")
+        h = Houdini(system, cols, items, work, progress)
+        if len(h.run(work, progress).kept) != len(items):
+            return None  # not inductive in Houdini's own queries: leave it to the re-check that accepted it
+        seeds = [i for i, it in enumerate(items) if isinstance(it, Property)]
+        consequences = [t for t in ("deadlock", "range") if t in cert["proved"]]
+        for name in consequences:
+            ok, core = h.consequence(name, work)
+            if not ok:
+                return None
+            seeds += core
+        needed = minimise(h, h.core(sorted(set(seeds)), work, progress), consequences, work, progress)
+    except OutOfTime:
+        return None
+    kept = [items[i] for i in needed]
+    clauses = [_json(cols, it) for it in kept if not isinstance(it, Property)]
+    if len(clauses) >= len(cert["clauses"]):
+        return None
+    names = [it.name for it in kept if isinstance(it, Property)]
+    progress("independent re-check of the minimised certificate")
+    try:
+        checks = _rechecks(model, page, n_term, n_min, every, clauses, names, cert["proved"], deadline)
+    except OutOfTime:
+        return None
+    if not all(c.inductive and set(cert["proved"]) <= set(c.excluded) for c in checks):
+        return None
+    text = InvariantText(cols).lines([it for it in kept if not isinstance(it, Property)],
+                                     [props[n] for n in names])
+    return {**cert, "clauses": clauses, "properties": names, "text": text}, checks
+
+
 def _safe_recheck(model: Model, page: str, n_term: z3.ArithRef, n_min: int, clauses: Any, props: Any,
                   proved: Any, deadline: float, label: str) -> Recheck:
     """A certificate that does not fit the model (a column or property it lacks) fails its re-check."""
@@ -205,8 +255,8 @@ def infer(model: Model, page: str, n_term: z3.ArithRef, n_min: int, targets: lis
           mine_linear: bool = True, mine_counts: bool = True) -> tuple[dict[str, Any], dict[str, Any]]:
     """Mine, filter (Houdini), strengthen from counterexamples to induction (``cti.py``; ``cti_rounds = 0``
     leaves it out), check the consequences, minimise; then, if targets are left, a pass with count
-    equalities (``mine_counts``) and one with linear equalities and the ownership templates (``mine_linear``;
-    it runs when no equality is mined too). Returns the invariant and figures."""
+    equalities (``mine_counts``) and one with linear equalities (``mine_linear``), each when some are mined.
+    Every clause template is in the first pass. Returns the invariant and figures."""
     system = ArraySystem(model, page, n_term, n_min)
     cols = Columns(system)
     rows: set[tuple] = set()
@@ -225,7 +275,12 @@ def infer(model: Model, page: str, n_term: z3.ArithRef, n_min: int, targets: lis
         if mine_counts:
             count.samples(cols, mk, reach.states, k, states)
     progress(f"mining candidates from {len(rows)} rows")
+    # Every template from the start: the first pass's, and the orders of a page against a thread's scalars,
+    # ownership and cell pairs. On file poison post_fix, proposed only in the later passes they ran out of
+    # those passes' time shares (2 of 6 targets); proposed here, one Houdini run keeps every target.
     clauses = cols.mine(rows)
+    known = {repr(c.to_json()) for c in clauses}
+    clauses += [c for c in cols.mine(rows, scalar_orders=True, ownership=True) if repr(c.to_json()) not in known]
     if time.monotonic() > deadline:
         raise OutOfTime("mining")
     seen_error = next(((k, e[0]) for k, e in errors.items() if e), None)
@@ -266,20 +321,22 @@ def _base(run: "_Filter", kept: list[Any], inv: dict[str, Any], cells: set[int],
     proved properties: assumed, never asked again), and what an equality's step needs to know about the page
     it writes: the survivors so far that relate the given page cells of one page to each other only ("a hole
     is not collected"); the survivors about scalars only ("collapse@xas_lock_irq → nr_none_check = 0": where
-    a count equality starts), cheap because they are not instantiated per page; and the templates of
-    ``Columns.mine(scalar_orders=True)`` (not in the first pass): a page against a thread's scalars ("the
-    page at the loop index is not collected yet"), with ``ownership`` also ownership ("the faulting
-    thread holds the lock of the page it found") and cell pairs. The other survivors are left out: on uffd
-    registration they are about 900, and with them the count pass took over 500 s without finishing,
-    against about 180 s without them for the same target."""
+    a count equality starts), cheap because they are not instantiated per page; and the survivors among the
+    templates of ``Columns.mine(scalar_orders=True)``: a page against a thread's scalars ("the page at the
+    loop index is not collected yet"), with ``ownership`` also ownership ("the faulting thread holds the
+    lock of the page it found") and cell pairs. The first pass proposed them all; those it killed are not
+    proposed again. The other survivors are left out: on uffd registration they are about 900, and with
+    them the count pass took over 500 s without finishing, against about 180 s without them for the same
+    target."""
     cols = run.cols
     final = {repr(c) for c in inv["clauses"]}
     settled = [it for it in kept if not isinstance(it, Property) and repr(_json(cols, it)) in final]
     among = [it for it in kept if isinstance(it, Clause) and repr(_json(cols, it)) not in final
              and (not it.paged or it.positions() <= cells)]
     known = {repr(_json(cols, it)) for it in settled + among}
+    alive = {repr(_json(cols, it)) for it in kept if isinstance(it, Clause)}
     mined = cols.mine(run.rows, scalar_orders=True, ownership=ownership)
-    orders = [c for c in mined if repr(c.to_json()) not in known]
+    orders = [c for c in mined if repr(c.to_json()) not in known and repr(c.to_json()) in alive]
     return settled, among + orders
 
 
@@ -289,18 +346,20 @@ def _json(cols: Columns, it: Any) -> Any:
 
 def _with_equalities(run: "_Filter", kept: list[Any], deadline: float, inv: dict[str, Any], info: dict[str, Any]
                      ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """A Houdini pass with linear equalities (``linear.py``: refcounts as sums over holders; it runs without
-    them too) over the invariant so far and ``_base`` with its ownership templates, within a share of the
+    """A Houdini pass with linear equalities (``linear.py``: refcounts as sums over holders) over the
+    invariant so far and ``_base`` with the surviving ownership and cell-pair clauses, within a share of the
     time left; kept as ``_extra_pass`` decides."""
     now = time.monotonic()
     sub = now + LINEAR_SHARE * max(0.0, deadline - now)
     run.progress("mining linear equalities")
     eqs = linear.mine(run.cols, run.rows)
     info["linear_candidates"] = len(eqs)
+    if not eqs:  # the clauses alone were the first pass's: nothing new to prove with
+        return inv, info
     # The count pass's base over every page cell (a refcount is a sum over what the other cells of its page
-    # say: slot, lock owner, collected) with the ownership and cell-pair templates, which can prove a
-    # target alone: the pass runs without equalities too. They are not in the count pass: on uffd
-    # registration they took its base from about 1700 to 3100 clauses and it ran out of time (791 s).
+    # say: slot, lock owner, collected) with the ownership and cell-pair survivors. They are not in the
+    # count pass: on uffd registration they took its base from about 1700 to 3100 clauses and it ran out
+    # of time (791 s).
     cells = {i for i, (_, _, how) in enumerate(run.cols.base) if how[0] == "cell"}
     settled, base = _base(run, kept, inv, cells, ownership=True)
     items = [*settled, *base, *eqs, *run.system.model.always]

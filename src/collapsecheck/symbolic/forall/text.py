@@ -29,6 +29,9 @@ class InvariantText:
 
     def atom(self, col: Column, values: tuple[int, ...] | list[int]) -> str:
         vs = sorted(set(values))
+        if col.eq:
+            a, b = (self._name(x) for x in col.name.split(" == "))
+            return "true" if len(vs) == 2 else f"{a} {'=' if vs[0] else '≠'} {b}"
         if col.pair is not None:
             a, b = (self._name(x) for x in col.name.split(" ? "))
             op = {(-1,): "<", (0,): "=", (1,): ">", (-1, 0): "≤", (0, 1): "≥", (-1, 1): "≠"}.get(tuple(vs))
