@@ -109,7 +109,7 @@ def run_prove(model: Model, config: CheckConfig) -> CheckResult:
             progress("re-checking the stored certificate")
             checks = [_safe_recheck(model, page, n_term, n_min, cert["clauses"], cert["properties"], cert["proved"],
                               deadline, f"re-check of the {cert['size']} certificate at {label}")]
-            if all(c.inductive and set(cert["proved"]) <= set(c.excluded) for c in checks):
+            if _accepts(checks, cert["proved"]):
                 # printed from the clauses the re-check accepted, never from the file's own text
                 inv, source = {**cert, "text": certificate_text(model, page, n_term, n_min, cert)}, \
                     f"certificate for {page} = {cert['size']} (re-checked)"
@@ -217,11 +217,16 @@ def _tighten(model: Model, page: str, n_term: z3.ArithRef, n_min: int, every: bo
         checks = _rechecks(model, page, n_term, n_min, every, clauses, names, cert["proved"], deadline)
     except OutOfTime:
         return None
-    if not all(c.inductive and set(cert["proved"]) <= set(c.excluded) for c in checks):
+    if not _accepts(checks, cert["proved"]):
         return None
     text = InvariantText(cols).lines([it for it in kept if not isinstance(it, Property)],
                                      [props[n] for n in names])
     return {**cert, "clauses": clauses, "properties": names, "text": text}, checks
+
+
+def _accepts(checks: list[Recheck], proved: list[str]) -> bool:
+    """Every re-check found the invariant inductive and excluding each target it claims."""
+    return all(c.inductive and set(proved) <= set(c.excluded) for c in checks)
 
 
 def _safe_recheck(model: Model, page: str, n_term: z3.ArithRef, n_min: int, clauses: Any, props: Any,
@@ -278,13 +283,13 @@ def infer(model: Model, page: str, n_term: z3.ArithRef, n_min: int, targets: lis
     # Every template from the start: the first pass's, and the orders of a page against a thread's scalars,
     # ownership and cell pairs. On file poison post_fix, proposed only in the later passes they ran out of
     # those passes' time shares (2 of 6 targets); proposed here, one Houdini run keeps every target.
-    clauses = cols.mine(rows)
-    known = {repr(c.to_json()) for c in clauses}
-    clauses += [c for c in cols.mine(rows, scalar_orders=True, ownership=True) if repr(c.to_json()) not in known]
-    if time.monotonic() > deadline:
-        raise OutOfTime("mining")
     seen_error = next(((k, e[0]) for k, e in errors.items() if e), None)
     run = _Filter(system, cols, rows, targets, progress, seen_error)
+    clauses = cols.mine(rows)
+    known = {repr(c.to_json()) for c in clauses}
+    clauses += [c for c in run.templates(ownership=True) if repr(c.to_json()) not in known]
+    if time.monotonic() > deadline:
+        raise OutOfTime("mining")
     inv, info, kept = run(clauses + list(model.always), deadline, cti_rounds)
     if mine_counts and set(inv["proved"]) < set(targets):
         inv, info, kept = _with_counts(run, kept, deadline, inv, info, states)
@@ -335,8 +340,7 @@ def _base(run: "_Filter", kept: list[Any], inv: dict[str, Any], cells: set[int],
              and (not it.paged or it.positions() <= cells)]
     known = {repr(_json(cols, it)) for it in settled + among}
     alive = {repr(_json(cols, it)) for it in kept if isinstance(it, Clause)}
-    mined = cols.mine(run.rows, scalar_orders=True, ownership=ownership)
-    orders = [c for c in mined if repr(c.to_json()) not in known and repr(c.to_json()) in alive]
+    orders = [c for c in run.templates(ownership) if repr(c.to_json()) not in known and repr(c.to_json()) in alive]
     return settled, among + orders
 
 
@@ -403,6 +407,14 @@ class _Filter:
                  progress: Progress, seen_error: tuple[int, Any] | None) -> None:
         self.system, self.cols, self.rows, self.targets = system, cols, rows, targets
         self.progress, self.seen_error = progress, seen_error
+        self._templates: dict[bool, list[Clause]] = {}
+
+    def templates(self, ownership: bool) -> list[Clause]:
+        """``Columns.mine(scalar_orders=True, ownership=…)`` of the samples, mined once per kind: the first
+        pass proposes the wide ones, the equality passes pick their survivors."""
+        if ownership not in self._templates:
+            self._templates[ownership] = self.cols.mine(self.rows, scalar_orders=True, ownership=ownership)
+        return self._templates[ownership]
 
     def __call__(self, items: list[Any], deadline: float, cti_rounds: int, settled: set[int] | None = None
                  ) -> tuple[dict[str, Any], dict[str, Any], list[Any]]:
