@@ -4,6 +4,7 @@ one paragraph with file and line (never a traceback)."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import textwrap
 from pathlib import Path
@@ -152,6 +153,58 @@ def test_gate_rejects_wrong_pins_and_updates_them(tmp_path, monkeypatch):
     text = (proj / "models" / "manifest.toml").read_text()
     assert "trace_len = 4  # hand-counted, wrong" in text and "states = 13" in text
     assert run("verify").exit_code == 0
+
+
+def test_gate_workers_give_the_rows_and_report_bytes_of_one_process(tmp_path, monkeypatch):
+    """Entries run in worker processes (the default on several cores) come back in manifest order with the
+    same verdicts, problems, errors and report files as in one process."""
+    proj = _project(tmp_path, """
+        [[check]]
+        model = "lost_update"
+        params = { locked = false }
+        expect = "violated"
+        property = "no_lost_update"
+        trace_len = 4
+        states = 13
+
+        [[check]]
+        model = "abba_deadlock"
+        expect = "holds"
+
+        [[check]]
+        model = "lost_update"
+        params = { locked = false }
+        expect = "violated"
+        property = "no_such_property"
+
+        [[check]]
+        model = "lost_update"
+        expect = "holds"
+    """, {"lost_update": toy("lost_update"), "abba_deadlock": toy("abba_deadlock")})
+    monkeypatch.chdir(proj)
+    out = {}
+    for jobs in ("1", "3"):
+        res = run("verify", "-j", jobs, "--reports", f"rep{jobs}")
+        assert res.exit_code == 2, res.output  # the unknown property is a manifest error
+        lines = res.output.splitlines()
+        assert "manifest entries as expected" in lines[-1]
+        files = sorted(p.name for p in (proj / f"rep{jobs}").iterdir())
+        lines = [re.sub(r"\d+\.\d+s\b", "<time>", x) for x in lines[:-1]]  # per-entry times differ
+        out[jobs] = (lines, {f: (proj / f"rep{jobs}" / f).read_bytes() for f in files})
+    assert out["1"] == out["3"]
+    rows = out["3"][0]
+    assert [r.split()[0] for r in rows if r[:1].isupper()] == ["PASS", "FAIL", "ERROR", "PASS"], rows
+    assert "summary.md" in out["3"][1]
+
+
+def test_gate_cost_order_starts_the_symbolic_and_largest_entries_first():
+    from collapsecheck.orchestration.gate_pool import cost_order
+    from collapsecheck.result.rows import Entry
+    from collapsecheck.result import Verdict
+
+    entries = [Entry("a", {}, Verdict.HOLDS, states=10), Entry("b", {}, Verdict.HOLDS, states=500),
+               Entry("c", {}, Verdict.HOLDS, engines=["prove"]), Entry("d", {}, Verdict.HOLDS)]
+    assert cost_order(entries) == [2, 1, 0, 3]
 
 
 def test_gate_warns_about_unlisted_py_files_without_loading_them_and_flags_bad_manifests(tmp_path, monkeypatch):

@@ -232,10 +232,18 @@ def test_committed_certificates_match_their_models() -> None:
 
 
 MUTANTS = [("collapse_file_vs_uffd_register", "post_fix", ["no_recheck", "late_check_no_retry", "pre_fix"]),
-           ("collapse_file_lock_sequence", "post_fix", ["pre_fix"])]
+           ("collapse_file_lock_sequence", "post_fix", ["pre_fix"]),
+           ("collapse_file_poison", "post_fix", ["pre_fix", "unlock_before_publish"]),
+           ("collapse_file_poison", "v6_4", ["pre_fix", "unlock_before_publish"]),
+           ("collapse_huge_page_poison", "post_fix", ["pre_fix", "release_before_repopulate"]),
+           ("collapse_file_xas_store_enomem", "post_fix", ["pre_fix", "pre_fix_ndebug", "cursor_a2e17cc2",
+                                                           "cursor_c8a8f3b4"]),
+           ("collapse_file_xas_store_enomem", "e8c716bc", ["pre_fix", "pre_fix_ndebug", "cursor_a2e17cc2",
+                                                            "cursor_c8a8f3b4"]),
+           ("collapse_file_vs_madvise_collapse", "v6_6", ["unlock_before_restore"])]
 
 
-@pytest.mark.parametrize("model_name,fixed,mutants", MUTANTS, ids=[m[0] for m in MUTANTS])
+@pytest.mark.parametrize("model_name,fixed,mutants", MUTANTS, ids=[f"{m[0]}-{m[1]}" for m in MUTANTS])
 def test_post_fix_certificate_never_proves_a_mutant(model_name: str, fixed: str, mutants: list[str]) -> None:
     """The committed every-N invariant of a post-fix model, re-checked on each mutant (the fix's re-check or
     retry entries dropped, or the pre-fix code) at N and at 512: a property the mutant violates at 2 or 3

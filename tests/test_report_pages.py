@@ -45,6 +45,12 @@ def test_symbolic_reports_regenerate_byte_identically(tmp_path):
     assert list(a) == list(b)
     assert [n for n in a if a[n] != b[n]] == []
     assert any(b"pdr" in v for v in a.values())  # the symbolic results are in the pages
+    # a proof's page lists each target and prints the re-checked invariant (the same at N and at 512)
+    for size in ("N", "512"):
+        page = a[f"collapse_file_poison__variant-post_fix__pages-{size}.md"].decode()
+        assert "- `file_keeps_its_data`: proved" in page and "## ∀-invariant (certificate for pages = N" in page
+        assert "∀ p. " in page and "re-check of the N certificate at pages = " in page and "all valid" in page
+    assert "not proved" in a["collapse_file_poison__variant-v6_4__pages-N.html"].decode()
 
 
 def test_one_page_per_entry_and_a_summary(two_runs):

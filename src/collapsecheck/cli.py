@@ -134,6 +134,9 @@ def main() -> None:
 @click.option("--write-certificate", is_flag=True,
               help="prove: store the re-checked invariant in models/certificates/ (re-checked, never trusted, "
                    "on later runs).")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
+              help="Gate: worker processes, one entry each at a time [default: all cores; 1: none]; "
+                   "--max-memory holds per worker.")
 @click.option("--prove-skip", multiple=True, type=click.Choice(["cti", "counts", "linear"]),
               help="prove: leave out a strengthening pass (counterexample loop, count terms, linear "
                    "equalities): faster inference, possibly fewer targets proved.")
@@ -142,7 +145,8 @@ def verify(model: str | None, params: tuple[str, ...], engine_names: tuple[str, 
            budget: str, update: bool, reports_dir: Path | None, no_reports: bool, progress: bool,
            junit: Path | None, sarif: Path | None, max_memory: int | None, por: bool, symmetry: bool,
            symbolic_size: str | None, encoding: str, portfolio: str | None, full_trace: bool,
-           coverage: bool, models: Path | None, write_certificate: bool, prove_skip: tuple[str, ...]) -> None:
+           coverage: bool, models: Path | None, write_certificate: bool, prove_skip: tuple[str, ...],
+           jobs: int | None) -> None:
     """Check MODEL, or with no MODEL run every manifest entry (the CI gate).
 
     MODEL is a model name under models/ (collapse_file_vs_uffd_register) or a path to a model .py
@@ -165,7 +169,8 @@ def verify(model: str | None, params: tuple[str, ...], engine_names: tuple[str, 
                 progress=progress, junit=junit, sarif=sarif, max_memory=max_memory, por=por, symmetry=symmetry,
                 symbolic={**symbolic, "coverage": True} if coverage else symbolic, models=models)
     if model is None:
-        _guard(lambda: commands.gate(manifest_path, only, skip, budget, update, reports_dir, no_reports, **opts))
+        _guard(lambda: commands.gate(manifest_path, only, skip, budget, update, reports_dir, no_reports, jobs=jobs,
+                                     **opts))
     else:
         _guard(lambda: commands.verify_one(model, _params(params), full_trace=full_trace, **opts))
 

@@ -5,8 +5,9 @@ faulter looks up ``slot[addr]``, locks the small page it found (a huge one needs
 re-checks the slot and maps. The target ``fault_maps_what_it_found`` holds because a faulter that found a
 small page holds that page's lock from its lock step to its map step, and the collector publishes only
 while it holds every page's lock. The first fact is ``faulter@map ∧ found = SMALL ∧ addr = p →
-owner[p] = FAULTER``: three premises over one thread's own columns, which the first pass's templates do
-not mine (``columns.Columns._owned`` does, in the linear pass, which runs without equalities too).
+owner[p] = FAULTER`` (or, with a cell of the page instead of ``found``, ``faulter@map ∧ owner[p] = NOBODY ∧
+addr = p → slot[p] = HUGE``): three premises, which the one- and two-premise templates do not mine
+(``columns.Columns._owned`` does).
 Size-generic in ``pages``. ``bug = "no_recheck"`` maps without the re-check (violated). Not kernel code: a
 test fixture.
 """

@@ -9,6 +9,7 @@ compare) -> ``Row``s -> renderers (``collapsecheck.report``) -> stdout, ``report
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Iterable
 
@@ -86,7 +87,7 @@ def gate(manifest_path: Path | None, only: Iterable[str], skip: Iterable[str], b
          reports_dir: Path | None, no_reports: bool, *, engines: list[str], fmt: str, max_states: int,
          timeout: float, depth: int, progress: bool, junit: Path | None = None, sarif: Path | None = None,
          max_memory: int | None = None, por: bool = False, symmetry: bool = False,
-         symbolic: dict[str, str] | None = None, models: Path | None = None) -> int:
+         symbolic: dict[str, str] | None = None, models: Path | None = None, jobs: int | None = None) -> int:
     fmt = "text" if fmt == "commit" else fmt  # the gate's text output is one line per entry
     mpath = manifest_path or loader.models_dir_of(models) / "manifest.toml"
     if not mpath.is_file():
@@ -102,8 +103,10 @@ def gate(manifest_path: Path | None, only: Iterable[str], skip: Iterable[str], b
     if not only and not skip:
         for w in verify.unlisted_models(manifest.load(mpath), mpath.parent):
             click.echo(f"warning: {w}", err=True)
+    t0 = time.monotonic()
     rows, general = verify.run_gate(mpath, cfg, only=only, skip=skip, budget=budget, engine_override=override,
-                                    on_row=echo, models_dir=models)
+                                    on_row=echo, models_dir=models, jobs=jobs)
+    wall = time.monotonic() - t0
     if update:
         edits = manifest.update_pins(mpath, verify.pins_of(rows))
         click.echo(f"updated {edits} pin(s) in {relpath(str(mpath))}", err=True)
@@ -133,7 +136,8 @@ def gate(manifest_path: Path | None, only: Iterable[str], skip: Iterable[str], b
             click.echo(f"FAIL  {g}")
         total = sum(r.seconds for r in rows)
         click.echo(f"\n{len(rows) - len(failed)}/{len(rows)} manifest entries as expected"
-                   + (f", {len(errors)} error(s)" if errors else "") + f" ({total:.1f} s)")
+                   + (f", {len(errors)} error(s)" if errors else "")
+                   + f" ({wall:.1f} s wall, {total:.1f} s of checks)")
     ci.write_files(rows, junit, sarif, mpath)
     ci.github(rows, fmt, mpath)
     if errors:

@@ -7,6 +7,7 @@ orchestrates engines and reporters but formats nothing itself beyond the summary
 
 from __future__ import annotations
 
+import functools
 import time
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
@@ -15,7 +16,7 @@ from collapsecheck import progress
 from collapsecheck.engine_config import CheckConfig
 from collapsecheck.errors import CollapsecheckError, ModelError, UsageError, relpath
 from collapsecheck.model.core import Model
-from collapsecheck.orchestration import engines, loader, manifest
+from collapsecheck.orchestration import engines, gate_pool, loader, manifest
 from collapsecheck.result import CheckResult, Verdict
 from collapsecheck.result.rows import Row
 
@@ -248,21 +249,20 @@ def unlisted_models(entries: list[manifest.Entry], models_dir: Path) -> list[str
 
 def run_gate(manifest_path: Path, config: CheckConfig, *, only: Iterable[str] = (), skip: Iterable[str] = (),
              budget: str = "all", engine_override: list[str] | None = None,
-             on_row: Callable[[Row], None] | None = None, models_dir: Path | None = None
-             ) -> tuple[list[Row], list[str]]:
+             on_row: Callable[[Row], None] | None = None, models_dir: Path | None = None,
+             jobs: int | None = None) -> tuple[list[Row], list[str]]:
     """Every selected entry of the manifest; model names resolve in ``models_dir`` (default: the manifest's
-    own folder)."""
+    own folder); ``jobs`` worker processes (``gate_pool.py``; default one per core, 1: this process)."""
     entries = manifest.load(manifest_path)
     models_dir = models_dir or manifest_path.parent
     general: list[str] = []  # stray model files are warnings (unlisted_models), never gate failures
-    rows = []
     chosen = select(entries, only, skip, budget)
-    for k, e in enumerate(chosen, 1):
-        progress.gate_entry(k, len(chosen), e.key)
-        row = run_entry(e, models_dir, config, engine_override)
-        rows.append(row)
-        if on_row:
-            on_row(row)
+    jobs = gate_pool.workers(jobs, len(chosen))
+    # several workers would paint their progress lines over each other on one terminal
+    cfg = config if jobs == 1 else CheckConfig(**{**config.__dict__, "progress": False})
+    run_one = functools.partial(run_entry, models_dir=models_dir, config=cfg, engine_override=engine_override)
+    rows = gate_pool.run_entries(chosen, run_one, jobs, lambda e: loader.build(loader.resolve(e.model, models_dir),
+                                                                               e.params), on_row)
     progress.gate_done()
     return rows, general
 

@@ -84,5 +84,13 @@ def page_html(inst: Instance) -> str:
         if r.unreached:
             out += ["<h2>Unreached steps</h2>", "<ul>"] + [f"<li><code>{_e(s)}</code></li>" for s in r.unreached] \
                 + ["</ul>"]
+    if inst.proof is not None:
+        pr = inst.proof
+        out += ["<h2>Targets</h2>", "<ul>"] + [f"<li><code>{_e(t)}</code>: {_e(v)}</li>" for t, v in pr.targets] \
+            + ["</ul>"]
+        if pr.invariant:
+            out += [f"<h2>∀-invariant ({_e(pr.source)}; {len(pr.invariant)} conjuncts)</h2>",
+                    f"<pre>{_e(chr(10).join(pr.invariant))}</pre>", "<ul>"] \
+                + [f"<li>{_e(x)}</li>" for x in pr.rechecks] + ["</ul>"]
     out += ['<p><a href="summary.md">All entries</a></p>', "</body></html>"]
     return "\n".join(out) + "\n"

@@ -64,6 +64,25 @@ class Instance:
     columns: list[str] = field(default_factory=list)
     steps: list[str] = field(default_factory=list)
     facts: list[tuple[str, str]] = field(default_factory=list)
+    proof: "Proof | None" = None
+
+
+@dataclass
+class Proof:
+    """What a ∀-invariant proof (``--engine prove``) says: each target's outcome, the invariant as printed,
+    where it came from and its independent re-checks (all deterministic: no timings)."""
+
+    targets: list[tuple[str, str]]
+    source: str
+    invariant: list[str]
+    rechecks: list[str]
+
+
+def proof_of(r: CheckResult | None) -> Proof | None:
+    if r is None or "targets" not in r.extra:
+        return None
+    return Proof(list(r.extra["targets"].items()), str(r.extra.get("invariant_source", "")),
+                 list(r.extra.get("forall_invariant", [])), list(r.extra.get("recheck", [])))
 
 
 def _observed(row: "Row") -> str:
@@ -137,5 +156,6 @@ def gather(row: "Row", want_svg: bool = True) -> Instance:
             lasso = inst.chart.cycle_start is not None
             inst.steps = trace_lines(model, inst.trace, "", inst.prop, lasso)
             inst.steps += ending_lines(model, inst.trace, inst.prop, ending_message(r), "", lasso)
+    inst.proof = proof_of(r)
     inst.facts = _facts(inst)
     return inst

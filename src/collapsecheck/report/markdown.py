@@ -34,6 +34,12 @@ def _extras(inst: Instance) -> list[str]:
             for n, v in r.witnesses.items()] + [""]
     if r.unreached:
         out += ["## Unreached steps", ""] + [f"- `{s}`" for s in r.unreached] + [""]
+    if inst.proof is not None:
+        pr = inst.proof
+        out += ["## Targets", ""] + [f"- `{t}`: {_cell(v)}" for t, v in pr.targets] + [""]
+        if pr.invariant:
+            out += [f"## ∀-invariant ({pr.source}; {len(pr.invariant)} conjuncts)", "", "```text"] \
+                + pr.invariant + ["```", ""] + [f"- {x}" for x in pr.rechecks] + [""]
     return out
 
 

@@ -156,10 +156,11 @@ class Columns:
 
         ``scalar_orders``: instead, only ``pc = x and (order of p0 against a scalar) = s -> cell in V``
         (``collapse@xas_load ∧ collapse.index < p → ¬collected[p]``), the facts a count's update at a
-        loop index needs; proposed by the equality passes only (so the first pass keeps its candidates).
-        ``ownership`` (with ``scalar_orders``): also the same with one more of the thread's own locals as a
-        premise (``_owned``), and two cells of a page, or a program counter and a cell, against a third
-        (``_cell_pairs``); proposed by the linear pass only."""
+        loop index needs.
+        ``ownership`` (with ``scalar_orders``): also the same with one more of the thread's own locals or one
+        cell of ``p0`` as a premise (``_owned``), and two cells of a page, or a program counter and a cell,
+        against a third (``_cell_pairs``). The first pass proposes every template; the equality passes pick
+        their survivors."""
         data = list(rows)
         cols = self.cols
         vals = [[c.value(r) for r in data] for c in cols]
@@ -248,7 +249,9 @@ class Columns:
         """``pc = x ∧ local = v ∧ (local page ? p0) = s → cell in V`` over one thread's own columns: what a
         thread at a step knows about the page its own pointer names, given one more of its locals
         (``page_fault@finish_fault ∧ found = SMALL ∧ addr = p → page_lock[p] = page_fault``: which lock it
-        holds depends on what it found)."""
+        holds depends on what it found), or given another cell of that page (``khugepaged@isolate ∧
+        khugepaged.index > p ∧ pte_orig[p] = PAGE → page_isolated[p]``: the loop's prefix, told apart by
+        what the page was)."""
         cols = self.cols
         cells = self._page_cells(dom, usable)
         for i in pcs:
@@ -256,8 +259,9 @@ class Columns:
             mine = [k for k in signs if self.owner(cols[k]) == who]
             local = [x for x, c in enumerate(cols) if x != i and c.pair is None and usable[x] and len(dom[x]) >= 2
                      and self.owner(c) == who]
-            for k, x, j in itertools.product(mine, local, cells):
-                implied((i, x, k), j)
+            for k, x, j in itertools.product(mine, local + cells, cells):
+                if x != j:
+                    implied((i, x, k), j)
 
     def _full_domain(self, c: Column) -> int | None:
         if c.pair is not None:

@@ -162,7 +162,9 @@ def run_prove(model: Model, config: CheckConfig) -> CheckResult:
             res.extra["targets"][t] = "not proved: the re-check failed (" + "; ".join(
                 f"{c.label}: {'; '.join(c.problems[:3])}" for c in failed) + ")"
         else:
-            res.extra["targets"][t] = "not proved: " + reasons.get(t, "not implied by the inferred invariant")
+            res.extra["targets"][t] = "not proved: " + reasons.get(t, "not implied by the inferred invariant"
+                                                            if source == "inferred" else
+                                                            "not among the stored certificate's proved targets")
     res.extra["invariant_source"] = source
     res.extra["forall_invariant"] = inv["text"]
     res.extra["forall_invariant_data"] = {"clauses": inv["clauses"], "properties": inv["properties"]}
