@@ -1,10 +1,11 @@
 """Toy for the prove engine's linear equalities: a page's refcount is a sum over its holders.
 
-``ref[p]`` counts the cache's reference (``cached[p]``), the collector's pin (``pinned[p]``) and a reader's
-transient reference (``reader`` between ``get`` and ``put`` on ``addr = p``). The evictor drops a cached page
+``ref[p]`` counts the cache's reference (``cached[p]``), the collector's pin (``pinned[p]``) and two readers'
+transient references (each between ``get`` and ``put`` on its ``addr = p``). The evictor drops a cached page
 only when the cache holds the sole reference (``ref == 1``), so a pinned page stays cached. That needs
-``ref[p] = [cached[p]] + [pinned[p]] + [reader@put ∧ addr = p]``: the reader's ``put`` decrements
-``ref[addr]`` and a clause over a few columns cannot say that a pinned page keeps a count of 2 after it.
+``ref[p] = [cached[p]] + [pinned[p]] + [reader@put ∧ reader.addr = p] + [reader2@put ∧ reader2.addr = p]``:
+a reader's ``put`` decrements ``ref[addr]``, and a clause would need both readers' steps and addresses and
+the pin as premises (five) to say what the count is after it; the templates have at most three.
 Size-generic in ``pages``. ``bug = "evict_pinned"`` checks ``ref <= 2`` (a pinned page can be evicted).
 Not kernel code: a test fixture.
 """
@@ -14,7 +15,7 @@ from collapsecheck.dsl import BOOL, And, Array, ArrayOf, ForAll, Implies, IntRan
 def build(m, *, pages: int = 2, bug: str = "none") -> None:
     N = m.size("pages", pages)
     cached = m.var("cached", Array(BOOL, N), init=True)
-    ref = m.var("ref", Array(IntRange(0, 3), N), init=1)
+    ref = m.var("ref", Array(IntRange(0, 4), N), init=1)
 
     c = m.thread("collector")
     i = c.local("i", IntRange(0, N), init=0)
@@ -27,12 +28,13 @@ def build(m, *, pages: int = 2, bug: str = "none") -> None:
     c.step("unpin", do={ref: ArrayOf(N, lambda k: Ite(pinned[k], ref[k] - 1, ref[k])),
                         pinned: ArrayOf(N, lambda k: False)})
 
-    r = m.thread("reader")
-    addr = r.local("addr", IntRange(0, N - 1), init=OneOf(*range(pages)))
-    r.branch("get",
-             case(when=cached[addr], do={ref[addr]: ref[addr] + 1}, goto="put", label="cached"),
-             otherwise(goto="END", label="not cached"))
-    r.step("put", do={ref[addr]: ref[addr] - 1})
+    for name in ("reader", "reader2"):
+        r = m.thread(name)
+        addr = r.local("addr", IntRange(0, N - 1), init=OneOf(*range(pages)))
+        r.branch("get",
+                 case(when=cached[addr], do={ref[addr]: ref[addr] + 1}, goto="put", label="cached"),
+                 otherwise(goto="END", label="not cached"))
+        r.step("put", do={ref[addr]: ref[addr] - 1})
 
     e = m.thread("evictor")
     victim = e.local("victim", IntRange(0, N - 1), init=OneOf(*range(pages)))
