@@ -1,6 +1,7 @@
 """Linear equalities in the prove engine (``symbolic/forall/linear.py``): refcounts as sums over holders.
 
-- the toy ``tests/toys/page_refs.py`` needs ``ref[p] = [cached[p]] + [pinned[p]] + [reader@put ∧ addr = p] + [reader2@…]``:
+- the toy ``tests/toys/page_refs.py`` needs
+  ``ref[p] = [cached[p]] + [pinned[p]] + [reader@put ∧ reader.addr = p] + [reader2@put ∧ reader2.addr = p]``:
   with the mined clauses alone (counterexample loop off, ``cti_rounds = 0``) it is proved with linear mining
   and not without it (option ``linear = off``). The loop is left out because it may find a clause-only
   invariant for this small toy in some runs (its counterexamples are Z3 models), which would hide the pass;

@@ -1,10 +1,11 @@
 """Toy for the prove engine's loop-prefix clauses: what a loop index and one cell say about another cell.
 
 A collector walks the pages in index order and isolates every mapped one from the LRU (a trylock that
-fails gives up), skipping unmapped ones; then it copies, and puts the pages back. A walker (reclaim) picks one page and trylocks it only when it is mapped and not isolated. The
-target ``walker_never_holds_a_page_being_copied`` holds because every mapped page below the collector's
-index is isolated: ``collector@isolate ∧ collector.i > p ∧ ¬isolated[p] → mapped[p] = NONE``, a clause of
-a program counter, an order against the loop index and a cell concluding another cell, which no template
+fails gives up), skipping unmapped ones; then it copies, and puts the pages back. A walker (reclaim) picks
+one page and trylocks it only when it is mapped and not isolated. The target
+``walker_never_holds_a_page_being_copied`` holds because every mapped page below the collector's index is
+isolated: ``collector@isolate ∧ mapped[p] = PAGE ∧ collector.i > p → isolated[p]``, a clause of a
+program counter, an order against the loop index and a cell concluding another cell, which no template
 with fewer premises states (paraphrases the isolation loop of ``__collapse_huge_page_isolate`` in
 mm/khugepaged.c, v6.6, against an rmap walker). Size-generic in ``pages``. ``bug = "no_isolated_check"``:
 the walker ignores ``isolated`` (violated). Not kernel code: a test fixture.
