@@ -26,7 +26,7 @@ from collapsecheck.result.rows import Entry, Row
 
 SYMBOLIC = {"prove", "bmc", "kind", "pdr"}
 
-# Worker state: set before the pool forks (or in each worker's initializer where fork is unavailable).
+# Worker state, set by each worker's initializer (only ever filled in a worker process).
 _STATE: dict[str, Any] = {}
 
 
@@ -70,7 +70,6 @@ def run_entries(entries: list[Entry], run_one: Callable[[Entry], Row], jobs: int
         return rows
     state = {"entries": entries, "run_one": run_one}
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
-    _init(state)
     pool = ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context(method), initializer=_init,
                                initargs=(state,))
     try:

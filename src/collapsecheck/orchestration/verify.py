@@ -192,13 +192,18 @@ def check_entry_names(entry: manifest.Entry, model: Model) -> None:
                              f"{', '.join(witnesses) or 'none'}", entry.loc(f"witnesses:{w}"))
 
 
+def build_entry(entry: manifest.Entry, models_dir: Path) -> Model:
+    """The model an entry names, built with its parameters (by the check, and again for the reports when a
+    gate worker checked it)."""
+    return loader.build(loader.resolve(entry.model, models_dir), entry.params)
+
+
 def run_entry(entry: manifest.Entry, models_dir: Path, config: CheckConfig,
               engine_override: list[str] | None = None) -> Row:
     row = Row(entry)
     t0 = time.monotonic()
     try:
-        path = loader.resolve(entry.model, models_dir)
-        model = loader.build(path, entry.params)
+        model = build_entry(entry, models_dir)
         row.model = model
         check_entry_names(entry, model)
         # ``--engine`` on the gate replaces the engines of the entries the explicit engine checks; an entry
@@ -261,8 +266,7 @@ def run_gate(manifest_path: Path, config: CheckConfig, *, only: Iterable[str] = 
     # several workers would paint their progress lines over each other on one terminal
     cfg = config if jobs == 1 else CheckConfig(**{**config.__dict__, "progress": False})
     run_one = functools.partial(run_entry, models_dir=models_dir, config=cfg, engine_override=engine_override)
-    rows = gate_pool.run_entries(chosen, run_one, jobs, lambda e: loader.build(loader.resolve(e.model, models_dir),
-                                                                               e.params), on_row)
+    rows = gate_pool.run_entries(chosen, run_one, jobs, functools.partial(build_entry, models_dir=models_dir), on_row)
     progress.gate_done()
     return rows, general
 
